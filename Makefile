@@ -1,0 +1,35 @@
+# The two commands of the README: `make run` and `make test`. Everything else serves them.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+export PATH := $(CURDIR)/$(BIN):$(PATH)
+
+.PHONY: setup run test lint format services-test
+
+setup: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e ".[dev]"
+	touch $@
+
+## Set up and run the product on its embedded default: SQLite, a file-system broker,
+## a real Celery worker (with beat), the InfinitePay sandbox, and demo data.
+run: setup
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py seed_demo
+	$(BIN)/honcho --procfile Procfile.dev start
+
+## Set up and pass the tests: lint, then pytest (SQLite and in-process by default;
+## PostgreSQL, Redis and a real worker when DATABASE_URL/CELERY_BROKER_URL say so).
+test: setup lint
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+lint:
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format:
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .

@@ -1,0 +1,44 @@
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from infinitepay import demo as infinitepay_demo
+from payment_term import demo as payment_term_demo
+
+DEMO_PASSWORD = "demo-pass-2026"
+
+
+class Command(BaseCommand):
+    help = "Create demo users, integrations and data (idempotent) and print where to log in."
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("--url", default="http://127.0.0.1:8000", help="Where the site runs.")
+
+    @transaction.atomic
+    def handle(self, *args, url: str, **options) -> None:
+        User = get_user_model()
+        admin = self._user(User, "admin", is_superuser=True)
+        self._user(User, "ops", is_superuser=False)
+        infinitepay_demo.seed_integration(owner=admin)
+        payment_term_demo.seed_integration(owner=admin)
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"\nBack office: {url}/admin/\n"
+                f"  payment admin: admin / {DEMO_PASSWORD}\n"
+                f"  ops:           ops / {DEMO_PASSWORD}\n"
+            )
+        )
+
+    def _user(self, User, username: str, *, is_superuser: bool):
+        user, created = User.objects.get_or_create(
+            username=username,
+            defaults={
+                "is_staff": True,
+                "is_superuser": is_superuser,
+                "email": f"{username}@example.com",
+            },
+        )
+        if created:
+            user.set_password(DEMO_PASSWORD)
+            user.save()
+        return user

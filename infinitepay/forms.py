@@ -1,0 +1,65 @@
+from django import forms
+
+from .models import SECRET_MAX_LENGTH, InfinitePayIntegration
+
+SECRET_FIELDS = ("password", "secret")
+
+
+class InfinitePayIntegrationForm(forms.ModelForm):
+    """Credentials are write-only: never shown back, and blank on edit keeps them."""
+
+    password = forms.CharField(
+        max_length=SECRET_MAX_LENGTH,
+        required=False,
+        strip=False,
+        widget=forms.PasswordInput(render_value=False),
+        help_text=InfinitePayIntegration._meta.get_field("password").help_text,
+    )
+    secret = forms.CharField(
+        max_length=SECRET_MAX_LENGTH,
+        required=False,
+        strip=False,
+        widget=forms.PasswordInput(render_value=False),
+        help_text=InfinitePayIntegration._meta.get_field("secret").help_text,
+    )
+
+    class Meta:
+        model = InfinitePayIntegration
+        # Label and Short Label are edited per language (modeltranslation's columns).
+        fields = [
+            "name",
+            "label_en",
+            "label_de",
+            "short_label_en",
+            "short_label_de",
+            "client_reference",
+            "username",
+            "password",
+            "secret",
+            "auto_capture",
+            "auto_activation",
+            "test_mode",
+            "debug_mode",
+            "invoice_due_period",
+            "shipping_duration",
+            "status",
+            "default_owner",
+        ]
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._stored = {name: getattr(self.instance, name) for name in SECRET_FIELDS}
+        creating = self.instance.pk is None
+        for name in SECRET_FIELDS:
+            self.fields[name].required = creating
+            self.initial[name] = ""
+
+    def _clean_secret_field(self, name: str) -> str:
+        value = self.cleaned_data.get(name, "")
+        return value if value else self._stored[name]
+
+    def clean_password(self) -> str:
+        return self._clean_secret_field("password")
+
+    def clean_secret(self) -> str:
+        return self._clean_secret_field("secret")

@@ -1,0 +1,29 @@
+"""InfinitePay as an integration type: what checkout and payment rules may ask of it."""
+
+from typing import Any
+
+from .models import InfinitePayIntegration
+
+
+class InfinitePayType:
+    key = "infinitepay"
+    name = "InfinitePay"
+
+    @property
+    def model(self) -> type[InfinitePayIntegration]:
+        return InfinitePayIntegration
+
+    def is_applicable(self, integration: InfinitePayIntegration, context: Any) -> bool:
+        # InfinitePay guarantees payments of companies only: it needs the buyer's VAT ID.
+        customer = getattr(context, "customer", None)
+        return bool(customer is not None and getattr(customer, "vat_id", ""))
+
+    def start(self, payment: Any) -> None:
+        from . import services
+
+        services.start_guarantee(payment=payment)
+
+    def describe_status(self, payment: Any) -> str:
+        from . import selectors
+
+        return selectors.payment_status(payment=payment)

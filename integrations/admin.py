@@ -1,0 +1,86 @@
+"""Manage Integrations: one list for every type, each type edited on its own form."""
+
+from django.contrib import admin, messages
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from modeltranslation.admin import TranslationAdmin
+
+from . import registry, services
+from .models import Integration
+
+
+def typed_admin_url(model: type[Integration], view: str, *args) -> str:
+    opts = model._meta
+    return reverse(f"admin:{opts.app_label}_{opts.model_name}_{view}", args=args)
+
+
+@admin.register(Integration)
+class IntegrationAdmin(admin.ModelAdmin):
+    list_display = ["name", "type", "status", "default_owner", "created_at"]
+    list_filter = ["type", "status"]
+    search_fields = ["name", "label"]
+    list_select_related = ["default_owner"]
+    date_hierarchy = "created_at"
+    actions = ["activate", "deactivate"]
+
+    def add_view(self, request: HttpRequest, form_url: str = "", extra_context=None):
+        """Ask which type to create, then hand over to that type's form."""
+        if not self.has_add_permission(request):
+            return super().add_view(request, form_url, extra_context)
+        choices = [
+            {"name": t.name, "url": typed_admin_url(t.model, "add")} for t in registry.all_types()
+        ]
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": "Add integration",
+            "types": choices,
+        }
+        return TemplateResponse(request, "admin/integrations/choose_type.html", context)
+
+    def change_view(self, request: HttpRequest, object_id: str, form_url="", extra_context=None):
+        integration = self.get_object(request, object_id)
+        if integration is None:
+            return super().change_view(request, object_id, form_url, extra_context)
+        model = integration.integration_type.model
+        return HttpResponseRedirect(typed_admin_url(model, "change", integration.pk))
+
+    @admin.action(description="Activate selected integrations", permissions=["change"])
+    def activate(self, request: HttpRequest, queryset) -> None:
+        changed = services.set_integrations_status(
+            integrations=queryset, status=Integration.Status.ACTIVE
+        )
+        self.message_user(request, f"{changed} integration(s) activated.", messages.SUCCESS)
+
+    @admin.action(description="Deactivate selected integrations", permissions=["change"])
+    def deactivate(self, request: HttpRequest, queryset) -> None:
+        changed = services.set_integrations_status(
+            integrations=queryset, status=Integration.Status.INACTIVE
+        )
+        self.message_user(request, f"{changed} integration(s) deactivated.", messages.SUCCESS)
+
+
+class IntegrationTypeAdmin(TranslationAdmin):
+    """Base admin for one type's own form; it lives behind the Manage Integrations list."""
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        # Reached from the Integrations list, not listed on the admin index by itself.
+        return False
+
+    def get_changeform_initial_data(self, request: HttpRequest) -> dict:
+        return {"default_owner": request.user.pk, **super().get_changeform_initial_data(request)}
+
+    def save_model(self, request: HttpRequest, obj, form, change: bool) -> None:
+        if obj.default_owner_id is None:
+            obj.default_owner = request.user
+        super().save_model(request, obj, form, change)
+
+    def changelist_view(self, request: HttpRequest, extra_context=None) -> HttpResponse:
+        return HttpResponseRedirect(reverse("admin:integrations_integration_changelist"))
+
+    def response_post_save_add(self, request, obj):
+        return HttpResponseRedirect(reverse("admin:integrations_integration_changelist"))
+
+    def response_post_save_change(self, request, obj):
+        return HttpResponseRedirect(reverse("admin:integrations_integration_changelist"))

@@ -1,0 +1,29 @@
+from django.apps import apps
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from integrations.encryption import EncryptedTextField
+
+
+class Command(BaseCommand):
+    help = (
+        "Re-encrypt every stored secret with the newest key in FIELD_ENCRYPTION_KEYS. "
+        "Run it after putting a new key first; then the old keys may be dropped."
+    )
+
+    def handle(self, *args, **options) -> None:
+        total = 0
+        for model in apps.get_models():
+            fields = [
+                f.name
+                for f in model._meta.get_fields()
+                if isinstance(f, EncryptedTextField) and f.model is model
+            ]
+            if not fields:
+                continue
+            with transaction.atomic():
+                # Reading decrypts with any key; saving encrypts with the newest one.
+                for obj in model._base_manager.select_for_update().only("pk", *fields):
+                    obj.save(update_fields=fields)
+                    total += 1
+        self.stdout.write(self.style.SUCCESS(f"Re-encrypted the secrets of {total} record(s)."))

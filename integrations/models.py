@@ -1,0 +1,79 @@
+from typing import ClassVar
+
+from django.conf import settings
+from django.db import models
+
+from . import registry
+
+
+class Integration(models.Model):
+    """One configured connection to a payment provider (or an offline method).
+
+    The settings of each type live in a subclass (multi-table inheritance), so every
+    integration, whatever its type, is listed and ruled on through this one table.
+    """
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", "Active"
+        INACTIVE = "inactive", "Inactive"
+
+    name = models.CharField(
+        max_length=255, help_text="How admins recognise this integration in lists and rules."
+    )
+    type = models.CharField(max_length=32, choices=registry.type_choices, editable=False)
+    label = models.CharField(
+        max_length=255, help_text="The payment method's name buyers see at checkout."
+    )
+    short_label = models.CharField(
+        max_length=255, help_text="A shorter name, used on order pages and in the back office."
+    )
+    status = models.CharField(
+        max_length=16,
+        choices=Status.choices,
+        default=Status.ACTIVE,
+        db_index=True,
+        help_text="Only active integrations are offered at checkout and make provider calls.",
+    )
+    default_owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="owned_integrations",
+        limit_choices_to={"is_staff": True},
+        blank=True,
+        help_text="The staff member responsible for this integration. Defaults to its creator.",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    # Set by each type's model; saved into `type` so that the base table knows it.
+    type_key: ClassVar[str] = ""
+
+    class Meta:
+        ordering = ["name", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def save(self, *args, **kwargs) -> None:
+        if self.type_key:
+            self.type = self.type_key
+        super().save(*args, **kwargs)
+
+    @property
+    def is_active(self) -> bool:
+        return self.status == self.Status.ACTIVE
+
+    @property
+    def method_identifier(self) -> str:
+        return str(registry.MethodIdentifier(type_key=self.type, integration_id=self.pk))
+
+    @property
+    def integration_type(self) -> registry.IntegrationType:
+        return registry.get_type(self.type)
+
+    def specific(self) -> "Integration":
+        """Return this integration as an instance of its type's own model."""
+        model = self.integration_type.model
+        if isinstance(self, model):
+            return self
+        return model.objects.get(pk=self.pk)

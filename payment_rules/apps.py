@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class PaymentRulesConfig(AppConfig):
+    name = "payment_rules"
+    verbose_name = "Payment rules"

@@ -1,0 +1,8 @@
+from modeltranslation.translator import TranslationOptions, register
+
+from .models import PaymentTermIntegration
+
+
+@register(PaymentTermIntegration)
+class PaymentTermIntegrationTranslationOptions(TranslationOptions):
+    fields = ()
