@@ -1,0 +1,309 @@
+"""Turn a checkout context into the ordered list of applicable payment methods.
+
+OroCommerce's five steps, kept exactly:
+1. no currency: no methods;
+2. database pre-filter: the currency, and no destinations or one matching the billing
+   country, region (if set) and postal code (if any listed); without a billing address only
+   rules without destinations;
+3. drop disabled rules and rules whose expression is false or fails (failures are logged);
+4. order by sort order, then id (older first), and keep rules up to and including the first
+   one with "stop further processing";
+5. union their methods in that order, each once, keeping only methods whose integration is
+   active and whose type finds it applicable.
+
+Step 2 and the "disabled" part of step 3 are one indexed query. Steps 3 and 4 walk the rules
+in order and stop at the first applied "stop further processing" rule, so expressions of
+rules that would be cut off anyway are not evaluated. The methods of the kept rules come in
+one more query. With `explain=True` the same steps run over every rule and record, rule by
+rule, why it did or did not apply: the rule simulator shows that trace.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import models
+from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q
+
+from integrations import registry
+from integrations.models import Integration
+
+from . import expressions
+from .context import Address, CheckoutContext
+from .methods import PaymentMethod
+from .models import (
+    PaymentRule,
+    RuleDestination,
+    RuleDestinationPostalCode,
+    RuleMethod,
+    normalize_postal_code,
+)
+
+logger = logging.getLogger(__name__)
+
+
+class RuleOutcome(models.TextChoices):
+    APPLIED = "applied", "Applied"
+    WRONG_CURRENCY = "wrong_currency", "Wrong currency"
+    DESTINATION_MISMATCH = "destination_mismatch", "Destination does not match"
+    DISABLED = "disabled", "Disabled"
+    EXPRESSION_FALSE = "expression_false", "Expression is false"
+    EXPRESSION_ERROR = "expression_error", "Expression failed"
+    CUT_OFF = "cut_off", "Cut off by an earlier rule that stops further processing"
+
+
+class MethodOutcome(models.TextChoices):
+    OFFERED = "offered", "Offered"
+    ALREADY_OFFERED = "already_offered", "Already offered by an earlier rule"
+    INTEGRATION_INACTIVE = "integration_inactive", "Left out: the integration is inactive"
+    NOT_APPLICABLE = "not_applicable", "Left out: not applicable to this checkout"
+    EXCLUDED = "excluded", "Left out: excluded for this checkout (e.g. after a decline)"
+
+
+@dataclass(frozen=True)
+class MethodTrace:
+    identifier: str
+    integration_name: str
+    outcome: MethodOutcome
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class RuleTrace:
+    rule_id: int
+    name: str
+    sort_order: int
+    currency: str
+    outcome: RuleOutcome
+    detail: str = ""
+    stops_processing: bool = False  # this applied rule cut off the rules after it
+    methods: tuple[MethodTrace, ...] = ()
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    methods: list[PaymentMethod]
+    trace: list[RuleTrace]  # empty unless explained
+
+
+def evaluate(
+    *, context: CheckoutContext, exclude: Collection[str] = (), explain: bool = False
+) -> Evaluation:
+    """Run the five steps; with `explain`, also say for every rule why it (did not) apply."""
+    currency = context.currency.strip().upper()
+    if not currency:
+        return Evaluation(methods=[], trace=[])
+
+    traces: dict[int, RuleTrace] = {}
+    candidates = []
+    for rule in _prefiltered_rules(context, currency=currency, explain=explain):
+        outcome = _prefilter_outcome(rule) if explain else None
+        if outcome is None:
+            candidates.append(rule)
+        else:
+            traces[rule["id"]] = _rule_trace(rule, outcome)
+
+    kept = _apply_expressions_and_stop(context, candidates, traces, explain=explain)
+    methods_by_rule = _methods_of(rule["id"] for rule in kept)
+    methods = _union_methods(context, kept, methods_by_rule, set(exclude), traces)
+
+    if not explain:
+        return Evaluation(methods=methods, trace=[])
+    trace = sorted(traces.values(), key=lambda rule: (rule.sort_order, rule.rule_id))
+    return Evaluation(methods=methods, trace=trace)
+
+
+# Step 2: one query. In explain mode, the same conditions become columns instead of filters.
+
+_RULE_FIELDS = ("id", "name", "sort_order", "currency", "enabled", "stop_processing", "expression")
+
+
+def _prefiltered_rules(
+    context: CheckoutContext, *, currency: str, explain: bool
+) -> Iterable[dict[str, Any]]:
+    currency_matches = Q(currency=currency)
+    destination_matches = _destination_condition(context.billing_address)
+    rules = PaymentRule.objects.order_by("sort_order", "id")
+    if not explain:
+        return rules.filter(currency_matches, destination_matches, enabled=True).values(
+            *_RULE_FIELDS
+        )
+    return rules.annotate(
+        currency_matches=ExpressionWrapper(currency_matches, output_field=BooleanField()),
+        destination_matches=ExpressionWrapper(destination_matches, output_field=BooleanField()),
+    ).values(*_RULE_FIELDS, "currency_matches", "destination_matches")
+
+
+def _destination_condition(address: Address | None) -> Q:
+    """Rules without destinations, or with one matching the billing address."""
+    has_destinations = Exists(RuleDestination.objects.filter(rule=OuterRef("pk")))
+    if address is None or not address.country.strip():
+        return ~Q(has_destinations)
+    postal_codes = RuleDestinationPostalCode.objects.filter(destination=OuterRef("pk"))
+    matching = RuleDestination.objects.filter(
+        Q(region="") | Q(region=address.region.strip().upper()),
+        ~Exists(postal_codes)
+        | Exists(postal_codes.filter(postal_code=normalize_postal_code(address.postal_code))),
+        rule=OuterRef("pk"),
+        country=address.country.strip().upper(),
+    )
+    return ~Q(has_destinations) | Q(Exists(matching))
+
+
+def _prefilter_outcome(rule: dict[str, Any]) -> RuleOutcome | None:
+    if not rule["currency_matches"]:
+        return RuleOutcome.WRONG_CURRENCY
+    if not rule["destination_matches"]:
+        return RuleOutcome.DESTINATION_MISMATCH
+    if not rule["enabled"]:
+        return RuleOutcome.DISABLED
+    return None
+
+
+# Steps 3 and 4: expressions, then the cut after the first "stop further processing".
+
+
+def _apply_expressions_and_stop(
+    context: CheckoutContext,
+    candidates: list[dict[str, Any]],
+    traces: dict[int, RuleTrace],
+    *,
+    explain: bool,
+) -> list[dict[str, Any]]:
+    kept: list[dict[str, Any]] = []
+    variables: dict[str, Any] | None = None
+    stopped_by: dict[str, Any] | None = None
+    for rule in candidates:
+        if stopped_by is not None:
+            if not explain:
+                break
+            detail = f"Cut off by {stopped_by['name']!r}."
+            traces[rule["id"]] = _rule_trace(rule, RuleOutcome.CUT_OFF, detail)
+            continue
+        if rule["expression"]:
+            if variables is None:
+                variables = expressions.variables_for(context)
+            outcome, detail = _check_expression(rule, variables)
+            if outcome is not None:
+                traces[rule["id"]] = _rule_trace(rule, outcome, detail)
+                continue
+        kept.append(rule)
+        if rule["stop_processing"]:
+            stopped_by = rule
+    return kept
+
+
+def _check_expression(
+    rule: dict[str, Any], variables: dict[str, Any]
+) -> tuple[RuleOutcome | None, str]:
+    try:
+        if expressions.matches(rule["expression"], variables):
+            return None, ""
+    except Exception as error:  # a broken rule must never break checkout
+        message = (
+            expressions.describe_error(error)
+            if not isinstance(error, expressions.ExpressionError)
+            else str(error)
+        )
+        logger.warning(
+            "Payment rule %s (%r) dropped: its expression failed: %s",
+            rule["id"],
+            rule["name"],
+            message,
+        )
+        return RuleOutcome.EXPRESSION_ERROR, message
+    return RuleOutcome.EXPRESSION_FALSE, ""
+
+
+# Step 5: the union of the kept rules' methods.
+
+
+def _methods_of(rule_ids: Iterable[int]) -> dict[int, list[RuleMethod]]:
+    ids = list(rule_ids)
+    by_rule: dict[int, list[RuleMethod]] = {rule_id: [] for rule_id in ids}
+    if not ids:
+        return by_rule
+    configs = RuleMethod.objects.filter(rule_id__in=ids).select_related("integration")
+    for config in configs.order_by("id"):
+        by_rule[config.rule_id].append(config)
+    return by_rule
+
+
+def _union_methods(
+    context: CheckoutContext,
+    kept: list[dict[str, Any]],
+    methods_by_rule: dict[int, list[RuleMethod]],
+    exclude: set[str],
+    traces: dict[int, RuleTrace],
+) -> list[PaymentMethod]:
+    offered: dict[str, PaymentMethod] = {}
+    applicability: dict[int, tuple[bool, str]] = {}
+    for index, rule in enumerate(kept):
+        method_traces = []
+        for config in methods_by_rule[rule["id"]]:
+            integration = config.integration
+            identifier = integration.method_identifier
+            if identifier in offered:
+                outcome, detail = MethodOutcome.ALREADY_OFFERED, ""
+            elif not integration.is_active:
+                outcome, detail = MethodOutcome.INTEGRATION_INACTIVE, ""
+            elif identifier in exclude:
+                outcome, detail = MethodOutcome.EXCLUDED, ""
+            else:
+                if integration.pk not in applicability:
+                    applicability[integration.pk] = _is_applicable(integration, context)
+                applicable, detail = applicability[integration.pk]
+                outcome = MethodOutcome.OFFERED if applicable else MethodOutcome.NOT_APPLICABLE
+            if outcome is MethodOutcome.OFFERED:
+                offered[identifier] = _payment_method(integration, config.options)
+            method_traces.append(MethodTrace(identifier, integration.name, outcome, detail))
+        stops = bool(rule["stop_processing"]) and index == len(kept) - 1
+        traces[rule["id"]] = _rule_trace(
+            rule, RuleOutcome.APPLIED, stops_processing=stops, methods=tuple(method_traces)
+        )
+    return list(offered.values())
+
+
+def _is_applicable(integration: Integration, context: CheckoutContext) -> tuple[bool, str]:
+    try:
+        return bool(integration.integration_type.is_applicable(integration, context)), ""
+    except registry.UnknownIntegrationType:
+        logger.error("Integration %s has an unregistered type %r", integration.pk, integration.type)
+        return False, f"Unknown integration type {integration.type!r}."
+    except Exception:  # a faulty type must not break checkout for the other methods
+        logger.exception("Applicability check of integration %s failed", integration.pk)
+        return False, "The applicability check failed (see the logs)."
+
+
+def _payment_method(integration: Integration, options: Any) -> PaymentMethod:
+    return PaymentMethod(
+        identifier=integration.method_identifier,
+        integration_id=integration.pk,
+        type_key=integration.type,
+        label=integration.label,
+        short_label=integration.short_label,
+        options=dict(options) if isinstance(options, dict) else {},
+    )
+
+
+def _rule_trace(
+    rule: dict[str, Any],
+    outcome: RuleOutcome,
+    detail: str = "",
+    *,
+    stops_processing: bool = False,
+    methods: tuple[MethodTrace, ...] = (),
+) -> RuleTrace:
+    return RuleTrace(
+        rule_id=rule["id"],
+        name=rule["name"],
+        sort_order=rule["sort_order"],
+        currency=rule["currency"],
+        outcome=outcome,
+        detail=detail,
+        stops_processing=stops_processing,
+        methods=methods,
+    )
