@@ -1,6 +1,9 @@
 """Manage Integrations: one list for every type, each type edited on its own form."""
 
+from collections.abc import Callable, Collection
+
 from django.contrib import admin, messages
+from django.contrib.admin.actions import delete_selected as confirm_and_delete_selected
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -15,14 +18,35 @@ def typed_admin_url(model: type[Integration], view: str, *args) -> str:
     return reverse(f"admin:{opts.app_label}_{opts.model_name}_{view}", args=args)
 
 
+# Apps built on integrations (payment rules) tell what deactivating or deleting some would
+# break. Integrations cannot import them, so they append a hook here in AppConfig.ready().
+RemovalImpactHook = Callable[[Collection[int]], list[str]]
+removal_impact_hooks: list[RemovalImpactHook] = []
+
+
+def removal_impact(integration_ids: Collection[int]) -> list[str]:
+    """Warnings, one per line, about what goes when these integrations go."""
+    ids = list(integration_ids)
+    return [warning for hook in removal_impact_hooks for warning in hook(ids)]
+
+
+class WarnOfRemovalImpact:
+    """Show the removal impact on the delete confirmation pages."""
+
+    def render_delete_form(self, request: HttpRequest, context: dict) -> HttpResponse:
+        for warning in removal_impact([context["object"].pk]):
+            messages.warning(request, warning)
+        return super().render_delete_form(request, context)
+
+
 @admin.register(Integration)
-class IntegrationAdmin(admin.ModelAdmin):
+class IntegrationAdmin(WarnOfRemovalImpact, admin.ModelAdmin):
     list_display = ["name", "type", "status", "default_owner", "created_at"]
     list_filter = ["type", "status"]
     search_fields = ["name", "label"]
     list_select_related = ["default_owner"]
     date_hierarchy = "created_at"
-    actions = ["activate", "deactivate"]
+    actions = ["activate", "deactivate", "delete_selected"]
 
     def add_view(self, request: HttpRequest, form_url: str = "", extra_context=None):
         """Ask which type to create, then hand over to that type's form."""
@@ -54,14 +78,38 @@ class IntegrationAdmin(admin.ModelAdmin):
         self.message_user(request, f"{changed} integration(s) activated.", messages.SUCCESS)
 
     @admin.action(description="Deactivate selected integrations", permissions=["change"])
-    def deactivate(self, request: HttpRequest, queryset) -> None:
+    def deactivate(self, request: HttpRequest, queryset) -> HttpResponse | None:
+        impact = removal_impact(
+            queryset.filter(status=Integration.Status.ACTIVE).values_list("pk", flat=True)
+        )
+        if impact and request.POST.get("confirm") != "yes":
+            context = {
+                **self.admin_site.each_context(request),
+                "opts": self.opts,
+                "title": "Deactivate integrations?",
+                "integrations": queryset,
+                "impact": impact,
+                "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+            }
+            return TemplateResponse(
+                request, "admin/integrations/confirm_deactivation.html", context
+            )
         changed = services.set_integrations_status(
             integrations=queryset, status=Integration.Status.INACTIVE
         )
         self.message_user(request, f"{changed} integration(s) deactivated.", messages.SUCCESS)
+        return None
+
+    @admin.action(description="Delete selected integrations", permissions=["delete"])
+    def delete_selected(self, request: HttpRequest, queryset) -> HttpResponse | None:
+        response = confirm_and_delete_selected(self, request, queryset)
+        if response is not None:  # the confirmation page, not the deletion
+            for warning in removal_impact(queryset.values_list("pk", flat=True)):
+                messages.warning(request, warning)
+        return response
 
 
-class IntegrationTypeAdmin(TranslationAdmin):
+class IntegrationTypeAdmin(WarnOfRemovalImpact, TranslationAdmin):
     """Base admin for one type's own form; it lives behind the Manage Integrations list."""
 
     def has_module_permission(self, request: HttpRequest) -> bool:

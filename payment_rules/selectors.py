@@ -43,3 +43,12 @@ def rules_losing_last_active_method(*, integration_ids: Collection[int]) -> Quer
         .exclude(Exists(other_active_method))
         .order_by("sort_order", "id")
     )
+
+
+def describe_rules_losing_last_method(integration_ids: Collection[int]) -> list[str]:
+    """One warning per rule that would offer nothing once these integrations are gone."""
+    return [
+        f"Payment rule {rule.name!r} ({rule.currency}, sort order {rule.sort_order}"
+        f"{'' if rule.enabled else ', disabled'}) loses its last active method."
+        for rule in rules_losing_last_active_method(integration_ids=integration_ids)
+    ]

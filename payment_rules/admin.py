@@ -1,0 +1,198 @@
+"""The Payment Rules back office: the list, the rule form and the rule simulator."""
+
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import Prefetch, QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
+from django.urls import path
+from django.utils.html import format_html, format_html_join
+
+from integrations.models import Integration
+
+from . import expressions, selectors, services
+from .evaluator import RuleOutcome
+from .forms import RuleDestinationForm, SimulationForm
+from .models import PaymentRule, RuleDestination, RuleMethod
+
+VARIABLE_HELP = [
+    ("currency", 'the checkout\'s currency, e.g. "EUR"'),
+    ("subtotal", "net sum of the lines (number)"),
+    ("total", "gross total with shipping and VAT (number)"),
+    ("billing_address", '.country, .region, .postal_code, .city ("" when absent)'),
+    ("shipping_address", "the same attributes as billing_address"),
+    ("line_items", "a list; each has .sku, .name, .quantity, .unit_price, .vat_rate, .net_total"),
+    ("customer", '.name, .vat_id ("" when absent)'),
+    ("buyer", '.email ("" when absent)'),
+]
+
+
+def expression_help() -> str:
+    variables = format_html_join(
+        "", "<li><code>{}</code>: {}</li>", ((name, text) for name, text in VARIABLE_HELP)
+    )
+    examples = format_html_join(
+        "", "<li><code>{}</code>: {}</li>", ((text, why) for text, why in expressions.EXAMPLES)
+    )
+    return format_html(
+        "Leave the expression empty to apply the rule to every matching checkout. "
+        "Operators: <code>== != &lt; &lt;= &gt; &gt;= and or not</code>, "
+        "<code>=~</code> (regular expression), <code>in</code>, "
+        "<code>[x for x in list if …]</code>, <code>list.length</code>. "
+        "Strings in double quotes. The expression is checked when you save."
+        "<p>Variables:</p><ul>{}</ul><p>Examples:</p><ul>{}</ul>",
+        variables,
+        examples,
+    )
+
+
+class RuleDestinationInline(admin.TabularInline):
+    model = RuleDestination
+    form = RuleDestinationForm
+    extra = 0
+    verbose_name_plural = "Destinations (billing address; none means everywhere)"
+
+
+class RuleMethodInline(admin.TabularInline):
+    model = RuleMethod
+    fields = ["integration", "options"]
+    extra = 0
+    min_num = 1
+    validate_min = True
+    verbose_name_plural = "Payment methods (at least one)"
+
+    def get_formset(self, request, obj=None, **kwargs):
+        formset = super().get_formset(request, obj, **kwargs)
+        # A rule without methods offers nothing: say so in the product's words.
+        formset.error_messages = {
+            **formset.error_messages,
+            "too_few_forms": "A payment rule needs at least one method.",
+        }
+        return formset
+
+
+class MethodIntegrationFilter(admin.SimpleListFilter):
+    title = "method"
+    parameter_name = "integration"
+
+    def lookups(self, request, model_admin):
+        return [(str(pk), name) for pk, name in Integration.objects.values_list("pk", "name")]
+
+    def queryset(self, request, queryset):
+        if self.value():
+            return queryset.filter(methods__integration_id=self.value()).distinct()
+        return queryset
+
+
+class DestinationCountryFilter(admin.SimpleListFilter):
+    title = "destination country"
+    parameter_name = "country"
+
+    def lookups(self, request, model_admin):
+        codes = RuleDestination.objects.values_list("country", flat=True).distinct()
+        return [("none", "No destinations (everywhere)")] + sorted((code, code) for code in codes)
+
+    def queryset(self, request, queryset):
+        if self.value() == "none":
+            return queryset.filter(destinations__isnull=True)
+        if self.value():
+            return queryset.filter(destinations__country=self.value()).distinct()
+        return queryset
+
+
+@admin.register(PaymentRule)
+class PaymentRuleAdmin(admin.ModelAdmin):
+    list_display = [
+        "enabled",
+        "name",
+        "sort_order",
+        "currency",
+        "stop_processing",
+        "method_list",
+        "destination_list",
+    ]
+    list_display_links = ["name"]
+    list_filter = [
+        "enabled",
+        "currency",
+        "stop_processing",
+        MethodIntegrationFilter,
+        DestinationCountryFilter,
+    ]
+    search_fields = ["name", "expression"]
+    ordering = ["sort_order", "id"]
+    actions = ["enable", "disable"]
+    inlines = [RuleDestinationInline, RuleMethodInline]
+
+    def get_fieldsets(self, request, obj=None):
+        return [
+            (None, {"fields": ["name", "enabled", "sort_order", "currency", "stop_processing"]}),
+            ("Expression", {"fields": ["expression"], "description": expression_help()}),
+        ]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[PaymentRule]:
+        return (
+            super()
+            .get_queryset(request)
+            .prefetch_related(
+                Prefetch("methods", queryset=RuleMethod.objects.select_related("integration")),
+                "destinations__postal_codes",
+            )
+        )
+
+    @admin.display(description="Methods")
+    def method_list(self, rule: PaymentRule) -> str:
+        return ", ".join(
+            f"{config.integration.name}" + ("" if config.integration.is_active else " (inactive)")
+            for config in rule.methods.all()
+        )
+
+    @admin.display(description="Destinations")
+    def destination_list(self, rule: PaymentRule) -> str:
+        parts = []
+        for destination in rule.destinations.all():
+            codes = [code.postal_code for code in destination.postal_codes.all()]
+            parts.append(f"{destination}" + (f" ({', '.join(codes)})" if codes else ""))
+        return "; ".join(parts) or "Everywhere"
+
+    @admin.action(description="Enable selected payment rules", permissions=["change"])
+    def enable(self, request: HttpRequest, queryset: QuerySet[PaymentRule]) -> None:
+        changed = services.set_rules_enabled(rules=queryset, enabled=True)
+        self.message_user(request, f"{changed} payment rule(s) enabled.", messages.SUCCESS)
+
+    @admin.action(description="Disable selected payment rules", permissions=["change"])
+    def disable(self, request: HttpRequest, queryset: QuerySet[PaymentRule]) -> None:
+        changed = services.set_rules_enabled(rules=queryset, enabled=False)
+        self.message_user(request, f"{changed} payment rule(s) disabled.", messages.SUCCESS)
+
+    def get_urls(self):
+        simulate = path(
+            "simulate/",
+            self.admin_site.admin_view(self.simulate_view),
+            name="payment_rules_paymentrule_simulate",
+        )
+        return [simulate, *super().get_urls()]
+
+    def simulate_view(self, request: HttpRequest) -> HttpResponse:
+        """Run the evaluator on a typed checkout and show every rule's outcome."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        form = SimulationForm(request.GET or None)
+        evaluation = None
+        if form.is_valid():
+            evaluation = selectors.explain_rules(
+                context=form.checkout_context(), exclude=form.cleaned_data["exclude"]
+            )
+        trace = evaluation.trace if evaluation else []
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": "Simulate checkout",
+            "form": form,
+            "evaluation": evaluation,
+            "considered": [t for t in trace if t.outcome != RuleOutcome.WRONG_CURRENCY],
+            "other_currency": [t for t in trace if t.outcome == RuleOutcome.WRONG_CURRENCY],
+        }
+        return TemplateResponse(request, "admin/payment_rules/paymentrule/simulate.html", context)

@@ -1,0 +1,157 @@
+"""Forms of the Payment Rules back office: destinations with postal codes, the simulator."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django_countries import countries
+
+from . import services
+from .context import Address, Buyer, CheckoutContext, Customer, LineItem
+from .models import RuleDestination, currency_validator, normalize_postal_code
+
+_LIST_SEPARATORS = re.compile(r"[,;\n]+")
+
+
+def split_list(value: str) -> list[str]:
+    return [part.strip() for part in _LIST_SEPARATORS.split(value) if part.strip()]
+
+
+class RuleDestinationForm(forms.ModelForm):
+    """A destination row; its postal codes are typed as one list and stored one per row."""
+
+    postal_codes = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2, "cols": 30}),
+        help_text="Separated by commas or new lines. Empty means every postal code.",
+    )
+
+    class Meta:
+        model = RuleDestination
+        fields = ["country", "region", "postal_codes"]
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            codes = self.instance.postal_codes.values_list("postal_code", flat=True)
+            self.initial["postal_codes"] = ", ".join(codes)
+
+    def clean_region(self) -> str:
+        return self.cleaned_data["region"].strip().upper()
+
+    def clean_postal_codes(self) -> list[str]:
+        codes = [
+            normalize_postal_code(code) for code in split_list(self.cleaned_data["postal_codes"])
+        ]
+        too_long = [code for code in codes if len(code) > 32]
+        if too_long:
+            raise ValidationError(f"Postal codes are at most 32 characters: {', '.join(too_long)}")
+        return codes
+
+    def _save_m2m(self) -> None:
+        # Called once the destination row exists, whether the admin saves at once or later.
+        super()._save_m2m()
+        services.set_postal_codes(
+            destination=self.instance, postal_codes=self.cleaned_data.get("postal_codes", [])
+        )
+
+
+_COUNTRY_CHOICES = [("", "— none —"), *countries]
+
+
+class SimulationForm(forms.Form):
+    """A checkout typed by an admin, to see which rules apply and why."""
+
+    currency = forms.CharField(max_length=3, initial="EUR", validators=[currency_validator])
+    billing_country = forms.ChoiceField(
+        choices=_COUNTRY_CHOICES, required=False, help_text="None: a checkout without address."
+    )
+    billing_region = forms.CharField(required=False, help_text="ISO 3166-2, e.g. DE-BY.")
+    billing_postal_code = forms.CharField(required=False)
+    billing_city = forms.CharField(required=False)
+    shipping_country = forms.ChoiceField(
+        choices=_COUNTRY_CHOICES, required=False, help_text="None: same as billing."
+    )
+    shipping_region = forms.CharField(required=False)
+    shipping_postal_code = forms.CharField(required=False)
+    subtotal = forms.DecimalField(initial=Decimal("0"), decimal_places=2, max_digits=14)
+    total = forms.DecimalField(initial=Decimal("0"), decimal_places=2, max_digits=14)
+    line_items = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 40}),
+        help_text="One per line: SKU, quantity, unit price (net), VAT rate (e.g. 0.19).",
+    )
+    customer_name = forms.CharField(required=False)
+    customer_vat_id = forms.CharField(
+        required=False, label="Customer VAT ID", help_text="InfinitePay needs one."
+    )
+    buyer_email = forms.EmailField(required=False)
+    exclude = forms.CharField(
+        required=False,
+        help_text="Method identifiers to leave out, e.g. infinitepay_1 after a decline.",
+    )
+
+    def clean_currency(self) -> str:
+        return self.cleaned_data["currency"].strip().upper()
+
+    def clean_line_items(self) -> tuple[LineItem, ...]:
+        items = []
+        for number, line in enumerate(self.cleaned_data["line_items"].splitlines(), start=1):
+            if not line.strip():
+                continue
+            parts = [part.strip() for part in line.split(",")]
+            try:
+                sku, quantity, unit_price, *rest = parts
+                items.append(
+                    LineItem(
+                        sku=sku,
+                        name=sku,
+                        quantity=int(quantity),
+                        unit_price=Decimal(unit_price),
+                        vat_rate=Decimal(rest[0]) if rest else Decimal("0"),
+                    )
+                )
+            except (ValueError, ArithmeticError):
+                raise ValidationError(
+                    f"Line {number}: write SKU, quantity, unit price[, VAT rate]."
+                ) from None
+        return tuple(items)
+
+    def clean_exclude(self) -> list[str]:
+        return split_list(self.cleaned_data["exclude"])
+
+    def checkout_context(self) -> CheckoutContext:
+        data = self.cleaned_data
+        billing = _address(
+            data["billing_country"],
+            data["billing_region"],
+            data["billing_postal_code"],
+            data["billing_city"],
+        )
+        shipping = _address(
+            data["shipping_country"], data["shipping_region"], data["shipping_postal_code"], ""
+        )
+        customer = None
+        if data["customer_name"] or data["customer_vat_id"]:
+            customer = Customer(name=data["customer_name"], vat_id=data["customer_vat_id"].strip())
+        return CheckoutContext(
+            currency=data["currency"],
+            billing_address=billing,
+            shipping_address=shipping or billing,
+            subtotal=data["subtotal"],
+            total=data["total"],
+            line_items=data["line_items"],
+            customer=customer,
+            buyer=Buyer(email=data["buyer_email"]) if data["buyer_email"] else None,
+        )
+
+
+def _address(country: str, region: str, postal_code: str, city: str) -> Address | None:
+    if not country:
+        return None
+    return Address(
+        country=country, region=region.strip().upper(), postal_code=postal_code, city=city
+    )
