@@ -6,6 +6,7 @@ InfinitePay's test endpoint. Production sets DEBUG=false and real services by UR
 
 import base64
 import hashlib
+from decimal import Decimal
 from pathlib import Path
 
 import environ
@@ -184,3 +185,6 @@ INFINITEPAY_TEST_URL = env.str(
 )
 INFINITEPAY_CONNECT_TIMEOUT = env.float("INFINITEPAY_CONNECT_TIMEOUT", default=5.0)
 INFINITEPAY_READ_TIMEOUT = env.float("INFINITEPAY_READ_TIMEOUT", default=30.0)
+
+# Storefront: the one shipping method is a flat rate, net, in the cart's currency.
+SHIPPING_FLAT_RATE = Decimal(env.str("SHIPPING_FLAT_RATE", default="9.90"))

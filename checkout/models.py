@@ -12,7 +12,7 @@ from django_countries.fields import CountryField
 from payment_rules import context
 
 from . import vat
-from .pricing import PricedLine
+from .pricing import PricedLine, Totals, VatAmount, format_percent
 
 
 class LegalForm(models.TextChoices):
@@ -200,8 +200,8 @@ class Product(models.Model):
         return f"{self.sku} {self.name}"
 
     @property
-    def vat_percent(self) -> Decimal:
-        return (self.vat_rate * 100).normalize()
+    def vat_percent(self) -> str:
+        return format_percent(self.vat_rate)
 
 
 class ShippingMethod(models.TextChoices):
@@ -296,6 +296,25 @@ class Order(models.Model):
     def __str__(self) -> str:
         return self.number
 
+    @property
+    def totals(self) -> Totals:
+        """The order's totals as they were priced at checkout."""
+        vat = tuple(
+            VatAmount(rate=Decimal(v["rate"]), taxable=Decimal(v["taxable"]), vat=Decimal(v["vat"]))
+            for v in self.vat_breakdown
+        )
+        return Totals(
+            subtotal=self.subtotal,
+            discount=self.discount,
+            discount_gross=self.discount_gross,
+            shipping=self.shipping,
+            shipping_gross=self.shipping_gross,
+            shipping_vat_rate=self.shipping_vat_rate,
+            vat=vat,
+            vat_total=self.vat_total,
+            total=self.total,
+        )
+
     def billing_address_context(self) -> context.Address:
         return context.Address(**self.billing_address)
 
@@ -321,8 +340,12 @@ class OrderLine(models.Model):
         return f"{self.quantity} × {self.sku}"
 
     @property
-    def vat_percent(self) -> Decimal:
-        return (self.vat_rate * 100).normalize()
+    def unit_net(self) -> Decimal:
+        return self.unit_price
+
+    @property
+    def vat_percent(self) -> str:
+        return format_percent(self.vat_rate)
 
 
 class Payment(models.Model):

@@ -22,6 +22,11 @@ def to_cents(amount: Decimal) -> Decimal:
     return amount.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
+def format_percent(rate: Decimal) -> str:
+    """0.1900 → "19", 0.055 → "5.5"."""
+    return f"{(rate * 100).normalize():f}"
+
+
 @dataclass(frozen=True)
 class PricedLine:
     sku: str
@@ -33,6 +38,10 @@ class PricedLine:
     @property
     def net(self) -> Decimal:
         return to_cents(self.unit_net * self.quantity)
+
+    @property
+    def vat_percent(self) -> str:
+        return format_percent(self.vat_rate)
 
     @property
     def vat(self) -> Decimal:
@@ -50,6 +59,10 @@ class VatAmount:
     rate: Decimal
     taxable: Decimal
     vat: Decimal
+
+    @property
+    def percent(self) -> str:
+        return format_percent(self.rate)
 
 
 @dataclass(frozen=True)

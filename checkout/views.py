@@ -1,6 +1,310 @@
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+"""Storefront pages: catalog, cart, the checkout steps and the buyer's orders.
+
+Server-rendered forms that work without JavaScript; every POST answers with a redirect.
+"""
+
+from collections.abc import Callable
+from functools import wraps
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from . import selectors, services
+from .forms import (
+    AddressForm,
+    AddToCartForm,
+    BillingAddressForm,
+    CartQuantityForm,
+    PaymentMethodForm,
+    PlaceOrderForm,
+    ShippingMethodForm,
+)
+from .models import Cart, CartLine, Order
+
+# The checkout steps in order: (url name, title, whether the cart has what the step sets).
+STEPS: list[tuple[str, str, Callable[[Cart], bool]]] = [
+    ("billing", "Billing address", lambda cart: cart.billing_address_id is not None),
+    ("shipping", "Shipping address", lambda cart: cart.shipping_address_id is not None),
+    ("shipping_method", "Shipping method", lambda cart: bool(cart.shipping_method)),
+    ("payment", "Payment", lambda cart: bool(cart.payment_method)),
+    ("review", "Review", lambda cart: False),
+]
 
 
-def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "checkout/home.html")
+def buyer_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Let in logged-in users who buy for a company, with `request.buyer` set."""
+
+    @login_required
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        buyer = selectors.buyer_for_user(request.user)
+        if buyer is None:
+            return render(request, "checkout/not_a_buyer.html", status=403)
+        request.buyer = buyer
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+@buyer_required
+def product_list(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "checkout/product_list.html",
+        {"products": selectors.products_on_sale(), "form": AddToCartForm()},
+    )
+
+
+@require_POST
+@buyer_required
+def add_to_cart(request: HttpRequest, product_id: int) -> HttpResponse:
+    product = get_object_or_404(selectors.products_on_sale(), pk=product_id)
+    form = AddToCartForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Enter a quantity from 1 to 9999.")
+        return redirect("checkout:home")
+    try:
+        services.add_to_cart(
+            buyer=request.buyer, product=product, quantity=form.cleaned_data["quantity"]
+        )
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return redirect("checkout:home")
+    messages.success(request, f"Added {form.cleaned_data['quantity']} × {product.name}.")
+    return redirect("checkout:cart")
+
+
+@buyer_required
+def cart(request: HttpRequest) -> HttpResponse:
+    if request.method == "POST":
+        form = CartQuantityForm(request.POST)
+        if form.is_valid():
+            services.set_cart_quantity(
+                buyer=request.buyer,
+                product_id=form.cleaned_data["product"],
+                quantity=form.cleaned_data["quantity"],
+            )
+        else:
+            messages.error(request, "Enter a quantity from 0 to 9999.")
+        return redirect("checkout:cart")
+    buyer_cart = services.get_cart(buyer=request.buyer)
+    lines = selectors.cart_lines(buyer_cart)
+    return render(
+        request,
+        "checkout/cart.html",
+        {
+            "lines": lines,
+            "totals": selectors.cart_totals(buyer=request.buyer, lines=lines),
+            "currency": selectors.cart_currency(lines),
+        },
+    )
+
+
+@buyer_required
+def billing(request: HttpRequest) -> HttpResponse:
+    cart, lines, detour = _checkout_step(request, "billing")
+    if detour:
+        return detour
+    form = BillingAddressForm(
+        request.POST or None,
+        addresses=selectors.billing_addresses(request.buyer),
+        customer=request.buyer.customer,
+        initial={"address": cart.billing_address_id},
+    )
+    if request.method == "POST" and form.is_valid():
+        services.choose_billing_address(cart=cart, address=form.cleaned_data["address"])
+        return redirect("checkout:shipping")
+    return _render_step(request, "billing", cart, lines, {"form": form})
+
+
+@buyer_required
+def shipping(request: HttpRequest) -> HttpResponse:
+    cart, lines, detour = _checkout_step(request, "shipping")
+    if detour:
+        return detour
+    form = AddressForm(
+        request.POST or None,
+        addresses=selectors.shipping_addresses(request.buyer),
+        initial={"address": cart.shipping_address_id or cart.billing_address_id},
+    )
+    if request.method == "POST" and form.is_valid():
+        services.choose_shipping_address(cart=cart, address=form.cleaned_data["address"])
+        return redirect("checkout:shipping_method")
+    return _render_step(request, "shipping", cart, lines, {"form": form})
+
+
+@buyer_required
+def shipping_method(request: HttpRequest) -> HttpResponse:
+    cart, lines, detour = _checkout_step(request, "shipping_method")
+    if detour:
+        return detour
+    form = ShippingMethodForm(
+        request.POST or None, initial={"shipping_method": cart.shipping_method or "flat_rate"}
+    )
+    if request.method == "POST" and form.is_valid():
+        services.choose_shipping_method(
+            cart=cart, shipping_method=form.cleaned_data["shipping_method"]
+        )
+        return redirect("checkout:payment")
+    totals = selectors.cart_totals(buyer=request.buyer, lines=lines)
+    return _render_step(
+        request, "shipping_method", cart, lines, {"form": form, "flat_rate": totals.shipping}
+    )
+
+
+@buyer_required
+def payment(request: HttpRequest) -> HttpResponse:
+    cart, lines, detour = _checkout_step(request, "payment")
+    if detour:
+        return detour
+    totals = selectors.cart_totals(buyer=request.buyer, lines=lines)
+    methods = selectors.payment_methods(buyer=request.buyer, cart=cart, lines=lines, totals=totals)
+    needs_debtor_data = {
+        m.identifier for m in methods if selectors.method_needs_debtor_data(m.type_key)
+    }
+    form = PaymentMethodForm(
+        request.POST or None,
+        methods=methods,
+        needs_debtor_data=needs_debtor_data,
+        initial={
+            "method": cart.payment_method,
+            "debtor_email": cart.debtor_email or request.buyer.email,
+            "legal_form": cart.legal_form,
+        },
+    )
+    if request.method == "POST" and form.is_valid():
+        services.choose_payment_method(
+            cart=cart,
+            method=form.cleaned_data["method"],
+            allowed=[m.identifier for m in methods],
+            debtor_email=form.cleaned_data["debtor_email"],
+            legal_form=form.cleaned_data["legal_form"],
+        )
+        return redirect("checkout:review")
+    debtor_data_for = [m.label for m in methods if m.identifier in needs_debtor_data]
+    return _render_step(
+        request,
+        "payment",
+        cart,
+        lines,
+        {"form": form, "methods": methods, "debtor_data_for": debtor_data_for},
+    )
+
+
+@buyer_required
+def review(request: HttpRequest) -> HttpResponse:
+    cart, lines, detour = _checkout_step(request, "review")
+    if detour:
+        return detour
+    totals = selectors.cart_totals(buyer=request.buyer, lines=lines)
+    methods = selectors.payment_methods(buyer=request.buyer, cart=cart, lines=lines, totals=totals)
+    method = next((m for m in methods if m.identifier == cart.payment_method), None)
+    if method is None:
+        messages.error(request, "Your payment method is not available for this order any more.")
+        return redirect("checkout:payment")
+    return _render_step(
+        request,
+        "review",
+        cart,
+        lines,
+        {
+            "lines": [line.priced() for line in lines],
+            "totals": totals,
+            "currency": selectors.cart_currency(lines),
+            "method": method,
+            "form": PlaceOrderForm(initial={"checkout_token": cart.checkout_token}),
+        },
+    )
+
+
+@require_POST
+@buyer_required
+def place_order(request: HttpRequest) -> HttpResponse:
+    form = PlaceOrderForm(request.POST)
+    if not form.is_valid():
+        return redirect("checkout:review")
+    token = form.cleaned_data["checkout_token"]
+    try:
+        order = services.place_order(
+            buyer=request.buyer, checkout_token=token, buyer_ip=request.META.get("REMOTE_ADDR")
+        )
+    except services.StaleCheckout:
+        messages.error(request, "Your cart changed since you reviewed it. Please review again.")
+        return redirect("checkout:review")
+    except services.CheckoutError as error:
+        messages.error(request, error.message)
+        return redirect(f"checkout:{error.step}")
+    except IntegrityError:
+        # Two submits of one form raced past each other; the first one's order stands.
+        order = get_object_or_404(Order, customer=request.buyer.customer, idempotency_key=token)
+    return redirect("checkout:order_detail", number=order.number)
+
+
+@buyer_required
+def order_list(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "checkout/order_list.html",
+        {"orders": selectors.customer_orders(buyer=request.buyer)},
+    )
+
+
+@buyer_required
+def order_detail(request: HttpRequest, number: str) -> HttpResponse:
+    order = selectors.customer_order(buyer=request.buyer, number=number)
+    if order is None:
+        raise Http404("No such order.")
+    current = order.current_payment
+    return render(
+        request,
+        "checkout/order_detail.html",
+        {
+            "order": order,
+            "lines": order.lines.all(),
+            "payment": current,
+            "payment_status": selectors.describe_payment_status(current) if current else "",
+        },
+    )
+
+
+def _checkout_step(
+    request: HttpRequest, step: str
+) -> tuple[Cart, list[CartLine], HttpResponse | None]:
+    """The buyer's cart and lines, and a redirect if `step` cannot be shown yet."""
+    cart = services.get_cart(buyer=request.buyer)
+    lines = selectors.cart_lines(cart)
+    if not lines:
+        messages.info(request, "Your cart is empty.")
+        return cart, lines, redirect("checkout:cart")
+    for name, _, done in STEPS:
+        if name == step:
+            break
+        if not done(cart):
+            return cart, lines, redirect(f"checkout:{name}")
+    return cart, lines, None
+
+
+def _render_step(
+    request: HttpRequest, step: str, cart: Cart, lines: list, extra: dict
+) -> HttpResponse:
+    steps = [
+        {"name": name, "title": title, "current": name == step, "done": done(cart)}
+        for name, title, done in STEPS
+    ]
+    return render(
+        request,
+        f"checkout/step_{step}.html",
+        {
+            "step": step,
+            "steps": steps,
+            "cart": cart,
+            "lines": lines,
+            "buyer": request.buyer,
+            **extra,
+        },
+    )

@@ -8,6 +8,8 @@ from .models import InfinitePayIntegration
 class InfinitePayType:
     key = "infinitepay"
     name = "InfinitePay"
+    # Checkout asks the buyer for Debtor Data (e-mail, legal form) for this method.
+    needs_debtor_data = True
 
     @property
     def model(self) -> type[InfinitePayIntegration]:

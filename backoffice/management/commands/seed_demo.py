@@ -2,7 +2,9 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
+from checkout import demo as checkout_demo
 from infinitepay import demo as infinitepay_demo
+from payment_rules import demo as payment_rules_demo
 from payment_term import demo as payment_term_demo
 
 DEMO_PASSWORD = "demo-pass-2026"
@@ -19,13 +21,18 @@ class Command(BaseCommand):
         User = get_user_model()
         admin = self._user(User, "admin", is_superuser=True)
         self._user(User, "ops", is_superuser=False)
-        infinitepay_demo.seed_integration(owner=admin)
-        payment_term_demo.seed_integration(owner=admin)
+        infinitepay = infinitepay_demo.seed_integration(owner=admin)
+        payment_term = payment_term_demo.seed_integration(owner=admin)
+        payment_rules_demo.seed_rules(infinitepay=infinitepay, payment_term=payment_term)
+        checkout_demo.seed_storefront()
+        checkout_demo.seed_sandbox_personas()
         self.stdout.write(
             self.style.SUCCESS(
                 f"\nBack office: {url}/admin/\n"
                 f"  payment admin: admin / {DEMO_PASSWORD}\n"
                 f"  ops:           ops / {DEMO_PASSWORD}\n"
+                f"Shop: {url}/\n"
+                f"  buyer:         {checkout_demo.BUYER_USERNAME} / {DEMO_PASSWORD}\n"
             )
         )
 

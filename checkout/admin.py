@@ -1,0 +1,225 @@
+"""Back office for the storefront: customers, products, and orders (read-only)."""
+
+from django.contrib import admin
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils.html import format_html, format_html_join
+
+from integrations.models import Integration
+
+from .models import Buyer, Customer, CustomerAddress, Order, OrderLine, Payment, Product
+
+
+class CustomerAddressInline(admin.StackedInline):
+    model = CustomerAddress
+    extra = 0
+    fields = [
+        ("is_billing", "is_shipping"),
+        "organization",
+        ("first_name", "last_name"),
+        "street",
+        ("postal_code", "city"),
+        ("country", "region"),
+    ]
+
+
+class BuyerInline(admin.TabularInline):
+    model = Buyer
+    extra = 0
+    raw_id_fields = ["user"]
+
+
+@admin.register(Customer)
+class CustomerAdmin(admin.ModelAdmin):
+    list_display = ["name", "vat_id", "discount_percent", "created_at"]
+    search_fields = ["name", "vat_id"]
+    inlines = [CustomerAddressInline, BuyerInline]
+
+
+@admin.register(Product)
+class ProductAdmin(admin.ModelAdmin):
+    list_display = ["sku", "name", "unit_price", "vat_rate", "currency", "is_active"]
+    list_filter = ["is_active", "currency", "vat_rate"]
+    search_fields = ["sku", "name"]
+
+
+class ReadOnlyInline(admin.TabularInline):
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
+class OrderLineInline(ReadOnlyInline):
+    model = OrderLine
+    fields = readonly_fields = [
+        "sku",
+        "name",
+        "quantity",
+        "unit_price",
+        "vat_rate",
+        "net",
+        "vat",
+        "gross",
+    ]
+
+
+class PaymentInline(ReadOnlyInline):
+    model = Payment
+    fields = readonly_fields = [
+        "created_at",
+        "method",
+        "integration",
+        "amount",
+        "currency",
+        "status",
+        "debtor_email",
+        "legal_form",
+    ]
+
+
+class PaymentStatusFilter(admin.SimpleListFilter):
+    title = "payment status"
+    parameter_name = "payment_status"
+
+    def lookups(self, request: HttpRequest, model_admin) -> list[tuple[str, str]]:
+        return Payment.Status.choices
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Order]) -> QuerySet[Order]:
+        if self.value():
+            return queryset.filter(current_payment__status=self.value())
+        return queryset
+
+
+class PaymentMethodFilter(admin.SimpleListFilter):
+    title = "payment method"
+    parameter_name = "payment_method"
+
+    def lookups(self, request: HttpRequest, model_admin) -> list[tuple[int, str]]:
+        return [(i.pk, i.name) for i in Integration.objects.all()]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Order]) -> QuerySet[Order]:
+        if self.value():
+            return queryset.filter(current_payment__integration=self.value())
+        return queryset
+
+
+@admin.register(Order)
+class OrderAdmin(admin.ModelAdmin):
+    """Orders are placed by buyers and never edited here: the list and detail only read."""
+
+    list_display = [
+        "number",
+        "customer",
+        "total",
+        "currency",
+        "payment_method",
+        "payment_status",
+        "created_at",
+    ]
+    list_filter = [
+        PaymentStatusFilter,
+        PaymentMethodFilter,
+        "currency",
+        "created_at",
+    ]
+    search_fields = [
+        "number",
+        "customer__name",
+        "customer__vat_id",
+        "buyer__user__username",
+        "buyer__user__email",
+    ]
+    date_hierarchy = "created_at"
+    # One join for every column: the list runs the same queries for 1 row or 100.
+    list_select_related = ["customer", "current_payment__integration"]
+    inlines = [OrderLineInline, PaymentInline]
+    fieldsets = [
+        (None, {"fields": ["number", "created_at", "customer", "buyer", "buyer_ip"]}),
+        ("Addresses", {"fields": ["billing", "shipping_to", "shipping_method"]}),
+        (
+            "Totals",
+            {
+                "fields": [
+                    "currency",
+                    "subtotal",
+                    "discount",
+                    "shipping",
+                    "vat_per_rate",
+                    "vat_total",
+                    "total",
+                ]
+            },
+        ),
+        ("Payment", {"fields": ["payment_method", "payment_status"]}),
+    ]
+    readonly_fields = [
+        "number",
+        "created_at",
+        "customer",
+        "buyer",
+        "buyer_ip",
+        "billing",
+        "shipping_to",
+        "shipping_method",
+        "currency",
+        "subtotal",
+        "discount",
+        "shipping",
+        "vat_per_rate",
+        "vat_total",
+        "total",
+        "payment_method",
+        "payment_status",
+    ]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    @admin.display(description="payment method", ordering="current_payment__integration__name")
+    def payment_method(self, order: Order) -> str:
+        payment = order.current_payment
+        return payment.integration.short_label if payment else "—"
+
+    @admin.display(description="payment status", ordering="current_payment__status")
+    def payment_status(self, order: Order) -> str:
+        payment = order.current_payment
+        return payment.get_status_display() if payment else "—"
+
+    @admin.display(description="billing address")
+    def billing(self, order: Order) -> str:
+        return _address_html(order.billing_address)
+
+    @admin.display(description="shipping address")
+    def shipping_to(self, order: Order) -> str:
+        return _address_html(order.shipping_address)
+
+    @admin.display(description="VAT per rate")
+    def vat_per_rate(self, order: Order) -> str:
+        return format_html_join(
+            "",
+            "<div>{} %: {} on {}</div>",
+            ((v.percent, v.vat, v.taxable) for v in order.totals.vat),
+        )
+
+
+def _address_html(address: dict[str, str]) -> str:
+    name = f"{address.get('first_name', '')} {address.get('last_name', '')}".strip()
+    parts = [
+        address["organization"],
+        name,
+        address["street"],
+        f"{address['postal_code']} {address['city']}",
+        address["country"] + (f" ({address['region']})" if address.get("region") else ""),
+    ]
+    return format_html_join("", "{}<br>", ((p,) for p in parts if p)) or format_html("")

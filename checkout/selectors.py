@@ -1,0 +1,118 @@
+"""Reads of the storefront: buyers, carts, the checkout context, offered methods, orders."""
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.db.models import QuerySet
+
+from integrations import registry
+from payment_rules import context
+from payment_rules.methods import PaymentMethod
+from payment_rules.selectors import applicable_methods
+
+from .models import Buyer, Cart, CartLine, CustomerAddress, Order, Payment, Product
+from .pricing import ZERO, Totals, compute_totals
+
+
+def buyer_for_user(user: AbstractBaseUser | AnonymousUser) -> Buyer | None:
+    if not user.is_authenticated:
+        return None
+    return Buyer.objects.select_related("user", "customer").filter(user=user).first()
+
+
+def products_on_sale() -> QuerySet[Product]:
+    return Product.objects.filter(is_active=True)
+
+
+def cart_lines(cart: Cart) -> list[CartLine]:
+    return list(cart.lines.select_related("product"))
+
+
+def billing_addresses(buyer: Buyer) -> QuerySet[CustomerAddress]:
+    return CustomerAddress.objects.filter(customer=buyer.customer_id, is_billing=True)
+
+
+def shipping_addresses(buyer: Buyer) -> QuerySet[CustomerAddress]:
+    return CustomerAddress.objects.filter(customer=buyer.customer_id, is_shipping=True)
+
+
+def shipping_cost(lines: list[CartLine]) -> Decimal:
+    """The flat rate, net; an empty cart ships nothing."""
+    return settings.SHIPPING_FLAT_RATE if lines else ZERO
+
+
+def cart_totals(*, buyer: Buyer, lines: list[CartLine]) -> Totals:
+    return compute_totals(
+        [line.priced() for line in lines],
+        shipping=shipping_cost(lines),
+        discount_percent=buyer.customer.discount_percent,
+    )
+
+
+def cart_currency(lines: list[CartLine]) -> str:
+    """The cart's currency; empty for an empty cart, which therefore gets no methods."""
+    return lines[0].product.currency if lines else ""
+
+
+def checkout_context(
+    *, buyer: Buyer, cart: Cart, lines: list[CartLine], totals: Totals
+) -> context.CheckoutContext:
+    """What payment rules and integration types see of this checkout."""
+    return context.CheckoutContext(
+        currency=cart_currency(lines),
+        billing_address=_address_context(cart.billing_address),
+        shipping_address=_address_context(cart.shipping_address),
+        subtotal=totals.subtotal,
+        total=totals.total,
+        line_items=tuple(
+            context.LineItem(
+                sku=line.product.sku,
+                name=line.product.name,
+                quantity=line.quantity,
+                unit_price=line.product.unit_price,
+                vat_rate=line.product.vat_rate,
+            )
+            for line in lines
+        ),
+        customer=buyer.customer.as_context(),
+        buyer=context.Buyer(email=buyer.email, id=buyer.pk),
+    )
+
+
+def payment_methods(
+    *, buyer: Buyer, cart: Cart, lines: list[CartLine], totals: Totals
+) -> list[PaymentMethod]:
+    """Exactly the methods the payment rules allow for this checkout, in their order."""
+    return applicable_methods(
+        context=checkout_context(buyer=buyer, cart=cart, lines=lines, totals=totals)
+    )
+
+
+def method_needs_debtor_data(type_key: str) -> bool:
+    """Whether a method's type asks the buyer for Debtor Data (e-mail and legal form).
+
+    An integration type opts in with `needs_debtor_data = True`; checkout never names one.
+    """
+    return bool(getattr(registry.get_type(type_key), "needs_debtor_data", False))
+
+
+def customer_orders(*, buyer: Buyer) -> QuerySet[Order]:
+    """The orders of the buyer's company (every buyer of it sees them all)."""
+    return Order.objects.filter(customer=buyer.customer_id).select_related(
+        "buyer__user", "current_payment__integration"
+    )
+
+
+def customer_order(*, buyer: Buyer, number: str) -> Order | None:
+    """One order of the buyer's company; another company's order does not exist for them."""
+    return customer_orders(buyer=buyer).filter(number=number).first()
+
+
+def describe_payment_status(payment: Payment) -> str:
+    """The payment status in the buyer's words, as the payment's integration type tells it."""
+    return registry.get_type(payment.integration.type).describe_status(payment)
+
+
+def _address_context(address: CustomerAddress | None) -> context.Address | None:
+    return None if address is None else context.Address(**address.snapshot())

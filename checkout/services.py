@@ -1,0 +1,256 @@
+"""Writes of the storefront: the cart, the checkout steps, placing orders, payment status."""
+
+import uuid
+
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import transaction
+
+from integrations import registry
+from integrations.models import Integration
+
+from . import selectors
+from .models import (
+    Buyer,
+    Cart,
+    CartLine,
+    CustomerAddress,
+    LegalForm,
+    Order,
+    OrderLine,
+    Payment,
+    Product,
+    ShippingMethod,
+    check_billing_country,
+)
+from .pricing import Totals
+
+
+class CheckoutError(Exception):
+    """The checkout cannot go on as it stands; `step` names the page that fixes it."""
+
+    def __init__(self, message: str, *, step: str) -> None:
+        super().__init__(message)
+        self.message = message
+        self.step = step
+
+
+class StaleCheckout(Exception):
+    """A "Place order" form whose token is no longer the cart's, and which placed no order."""
+
+
+def get_cart(*, buyer: Buyer) -> Cart:
+    cart, _ = Cart.objects.select_related("billing_address", "shipping_address").get_or_create(
+        buyer=buyer
+    )
+    cart.buyer = buyer  # already loaded, with its customer: spare the steps a query
+    return cart
+
+
+@transaction.atomic
+def add_to_cart(*, buyer: Buyer, product: Product, quantity: int) -> CartLine:
+    """Add a quantity of a product; a cart holds one currency."""
+    if quantity < 1:
+        raise ValidationError("Add at least one.")
+    if not product.is_active:
+        raise ValidationError(f"{product.name} is not on sale.")
+    cart = get_cart(buyer=buyer)
+    other_currency = cart.lines.exclude(product__currency=product.currency).exists()
+    if other_currency:
+        raise ValidationError(
+            f"{product.name} is sold in {product.currency}; a cart holds one currency."
+        )
+    line, created = CartLine.objects.select_for_update().get_or_create(
+        cart=cart, product=product, defaults={"quantity": quantity}
+    )
+    if not created:
+        line.quantity += quantity
+        line.save(update_fields=["quantity"])
+    return line
+
+
+@transaction.atomic
+def set_cart_quantity(*, buyer: Buyer, product_id: int, quantity: int) -> None:
+    """Change a line's quantity; zero removes the line."""
+    if quantity < 0:
+        raise ValidationError("A quantity cannot be negative.")
+    lines = CartLine.objects.filter(cart__buyer=buyer, product_id=product_id)
+    if quantity == 0:
+        lines.delete()
+    else:
+        lines.update(quantity=quantity)
+
+
+def choose_billing_address(*, cart: Cart, address: CustomerAddress) -> None:
+    customer = cart.buyer.customer
+    if address.customer_id != customer.pk or not address.is_billing:
+        raise ValidationError("Choose one of your company's billing addresses.")
+    check_billing_country(customer=customer, country=address.country.code)
+    cart.billing_address = address
+    cart.save(update_fields=["billing_address", "updated_at"])
+
+
+def choose_shipping_address(*, cart: Cart, address: CustomerAddress) -> None:
+    if address.customer_id != cart.buyer.customer_id or not address.is_shipping:
+        raise ValidationError("Choose one of your company's shipping addresses.")
+    cart.shipping_address = address
+    cart.save(update_fields=["shipping_address", "updated_at"])
+
+
+def choose_shipping_method(*, cart: Cart, shipping_method: str) -> None:
+    if shipping_method not in ShippingMethod.values:
+        raise ValidationError("Choose a shipping method.")
+    cart.shipping_method = shipping_method
+    cart.save(update_fields=["shipping_method", "updated_at"])
+
+
+def choose_payment_method(
+    *, cart: Cart, method: str, allowed: list[str], debtor_email: str = "", legal_form: str = ""
+) -> None:
+    """Keep the buyer's payment method, one of `allowed` (what the rules offer right now)."""
+    if method not in allowed:
+        raise ValidationError("Choose one of the payment methods offered.")
+    needs_debtor_data = selectors.method_needs_debtor_data(
+        registry.MethodIdentifier.parse(method).type_key
+    )
+    if needs_debtor_data:
+        if not (debtor_email and legal_form in LegalForm.values):
+            raise ValidationError("This payment method needs your e-mail and legal form.")
+        validate_email(debtor_email)
+    cart.payment_method = method
+    cart.debtor_email = debtor_email if needs_debtor_data else ""
+    cart.legal_form = legal_form if needs_debtor_data else ""
+    cart.save(update_fields=["payment_method", "debtor_email", "legal_form", "updated_at"])
+
+
+@transaction.atomic
+def place_order(*, buyer: Buyer, checkout_token: uuid.UUID, buyer_ip: str | None) -> Order:
+    """Turn the buyer's cart into an order and start its payment, in one transaction.
+
+    Idempotent per checkout token: a second submit of the same form returns the order the
+    first one placed. No provider is called here; a payment method's `start` only records
+    what its background work needs (and enqueues it on commit).
+    """
+    # The cart row lock queues a concurrent second submit until the first commits; it then
+    # sees the placed order below. The unique idempotency key is the backstop.
+    cart = (
+        Cart.objects.select_for_update(of=("self",))
+        .select_related("billing_address", "shipping_address")
+        .get(buyer=buyer)
+    )
+    placed = Order.objects.filter(customer=buyer.customer_id, idempotency_key=checkout_token)
+    order = placed.first()
+    if order is not None:
+        return order
+    if cart.checkout_token != checkout_token:
+        raise StaleCheckout("This checkout form is out of date.")
+
+    lines = selectors.cart_lines(cart)
+    totals = selectors.cart_totals(buyer=buyer, lines=lines)
+    _check_ready(buyer=buyer, cart=cart, lines=lines)
+    methods = selectors.payment_methods(buyer=buyer, cart=cart, lines=lines, totals=totals)
+    if cart.payment_method not in {m.identifier for m in methods}:
+        raise CheckoutError(
+            "Your payment method is no longer available for this order; choose again.",
+            step="payment",
+        )
+    identifier = registry.MethodIdentifier.parse(cart.payment_method)
+    integration_type = registry.get_type(identifier.type_key)
+    integration = integration_type.model.objects.get(pk=identifier.integration_id)
+
+    order = Order.objects.create(
+        # A unique placeholder until the id, which the number is made of, exists.
+        number=f"pending-{checkout_token}",
+        customer=buyer.customer,
+        buyer=buyer,
+        currency=selectors.cart_currency(lines),
+        billing_address=cart.billing_address.snapshot(),
+        shipping_address=cart.shipping_address.snapshot(),
+        shipping_method=cart.shipping_method,
+        subtotal=totals.subtotal,
+        discount=totals.discount,
+        discount_gross=totals.discount_gross,
+        shipping=totals.shipping,
+        shipping_gross=totals.shipping_gross,
+        shipping_vat_rate=totals.shipping_vat_rate,
+        vat_total=totals.vat_total,
+        vat_breakdown=_vat_breakdown(totals),
+        total=totals.total,
+        buyer_ip=buyer_ip,
+        idempotency_key=checkout_token,
+    )
+    OrderLine.objects.bulk_create(
+        OrderLine(
+            order=order,
+            sku=priced.sku,
+            name=priced.name,
+            quantity=priced.quantity,
+            unit_price=priced.unit_net,
+            vat_rate=priced.vat_rate,
+            net=priced.net,
+            vat=priced.vat,
+            gross=priced.gross,
+        )
+        for priced in (line.priced() for line in lines)
+    )
+    order.number = f"ORD-{order.pk:06d}"
+    payment = _create_payment(
+        order=order,
+        integration=integration,
+        method=cart.payment_method,
+        debtor_email=cart.debtor_email,
+        legal_form=cart.legal_form,
+    )
+    order.save(update_fields=["number", "current_payment"])
+    integration_type.start(payment)
+
+    cart.lines.all().delete()
+    cart.checkout_token = uuid.uuid4()
+    cart.payment_method = ""
+    cart.save(update_fields=["checkout_token", "payment_method", "updated_at"])
+    return order
+
+
+def set_payment_status(*, payment: Payment, status: Payment.Status) -> None:
+    """Record a payment's status in Oro's words; integration types call this on change."""
+    payment.status = status
+    payment.save(update_fields=["status", "updated_at"])
+
+
+def _check_ready(*, buyer: Buyer, cart: Cart, lines: list[CartLine]) -> None:
+    if not lines:
+        raise CheckoutError("Your cart is empty.", step="cart")
+    if not all(line.product.is_active for line in lines):
+        raise CheckoutError("A product in your cart is no longer on sale.", step="cart")
+    if cart.billing_address is None or cart.billing_address.customer_id != buyer.customer_id:
+        raise CheckoutError("Choose a billing address.", step="billing")
+    try:
+        check_billing_country(customer=buyer.customer, country=cart.billing_address.country.code)
+    except ValidationError as error:
+        raise CheckoutError(error.messages[0], step="billing") from None
+    if cart.shipping_address is None or cart.shipping_address.customer_id != buyer.customer_id:
+        raise CheckoutError("Choose a shipping address.", step="shipping")
+    if not cart.shipping_method:
+        raise CheckoutError("Choose a shipping method.", step="shipping_method")
+    if not cart.payment_method:
+        raise CheckoutError("Choose a payment method.", step="payment")
+
+
+def _create_payment(
+    *, order: Order, integration: Integration, method: str, debtor_email: str, legal_form: str
+) -> Payment:
+    payment = Payment.objects.create(
+        order=order,
+        method=method,
+        integration=integration,
+        amount=order.total,
+        currency=order.currency,
+        debtor_email=debtor_email,
+        legal_form=legal_form,
+    )
+    order.current_payment = payment
+    return payment
+
+
+def _vat_breakdown(totals: Totals) -> list[dict[str, str]]:
+    return [{"rate": str(v.rate), "taxable": str(v.taxable), "vat": str(v.vat)} for v in totals.vat]
