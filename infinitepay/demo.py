@@ -3,12 +3,12 @@
 from django.contrib.auth.models import AbstractBaseUser
 
 from .models import InfinitePayIntegration
-
-# The sandbox's default account (infinitepay/sandbox); change both together.
-SANDBOX_CLIENT_REFERENCE = "DEMO-CLIENT"
-SANDBOX_USERNAME = "demo"
-SANDBOX_PASSWORD = "demo-password"
-SANDBOX_SECRET = "demo-secret"
+from .sandbox.accounts import (  # the sandbox's default account
+    SANDBOX_CLIENT_REFERENCE,
+    SANDBOX_PASSWORD,
+    SANDBOX_SECRET,
+    SANDBOX_USERNAME,
+)
 
 
 def seed_integration(*, owner: AbstractBaseUser) -> InfinitePayIntegration:

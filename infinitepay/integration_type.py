@@ -25,6 +25,20 @@ class InfinitePayType:
 
         services.start_guarantee(payment=payment)
 
+    def check_connection(self, integration: InfinitePayIntegration) -> tuple[bool, str]:
+        """Make one authenticated call; say whether it connected and, in plain words, how."""
+        from .client import ConnectionStatus, InfinitePayClient, check_connection
+
+        check = check_connection(InfinitePayClient.for_integration(integration.specific()))
+        if check.status == ConnectionStatus.CONNECTED:
+            return True, f"{integration}: connected."
+        if check.status == ConnectionStatus.CREDENTIALS_REJECTED:
+            return False, (
+                f"{integration}: credentials rejected. Check the Client Reference, Username, "
+                f"Password and Secret ({check.detail})."
+            )
+        return False, f"{integration}: unreachable ({check.detail})."
+
     def describe_status(self, payment: Any) -> str:
         from . import selectors
 

@@ -46,7 +46,7 @@ class IntegrationAdmin(WarnOfRemovalImpact, admin.ModelAdmin):
     search_fields = ["name", "label"]
     list_select_related = ["default_owner"]
     date_hierarchy = "created_at"
-    actions = ["activate", "deactivate", "delete_selected"]
+    actions = ["activate", "deactivate", "check_connection", "delete_selected"]
 
     def add_view(self, request: HttpRequest, form_url: str = "", extra_context=None):
         """Ask which type to create, then hand over to that type's form."""
@@ -99,6 +99,20 @@ class IntegrationAdmin(WarnOfRemovalImpact, admin.ModelAdmin):
         )
         self.message_user(request, f"{changed} integration(s) deactivated.", messages.SUCCESS)
         return None
+
+    @admin.action(description="Check connection", permissions=["change"])
+    def check_connection(self, request: HttpRequest, queryset) -> None:
+        """One authenticated call per integration whose type talks to a provider."""
+        for integration in queryset:
+            # Optional in the type interface: offline types have nothing to connect to.
+            check = getattr(integration.integration_type, "check_connection", None)
+            if check is None:
+                self.message_user(
+                    request, f"{integration}: makes no provider calls.", messages.INFO
+                )
+                continue
+            connected, message = check(integration)
+            self.message_user(request, message, messages.SUCCESS if connected else messages.ERROR)
 
     @admin.action(description="Delete selected integrations", permissions=["delete"])
     def delete_selected(self, request: HttpRequest, queryset) -> HttpResponse | None:

@@ -1,0 +1,244 @@
+"""Typed values that cross the InfinitePay boundary: what we ask, what comes back.
+
+They hold domain values (`Decimal` money, `date`, alpha-2 countries, booleans); turning them
+into the wire's cents, `YYYYMMDD` dates, alpha-3 countries and `"0"`/`"1"` flags is the job of
+`infinitepay.wire` alone. The pipeline maps its orders to these values.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+from enum import StrEnum
+
+
+class Operation(StrEnum):
+    """The seven operations of the service, by their SOAP operation names."""
+
+    RESERVE = "reserveOrder"
+    CAPTURE = "captureOrder"
+    ACTIVATE = "activateOrder"
+    CANCEL = "cancelOrder"
+    CHECK_STATUS = "checkStatusOrder"
+    APPLY_TRANSACTION = "applyTransactionOnActivatedOrder"
+    MODIFY = "modifyReservedOrder"
+
+
+# Legal forms InfinitePay knows (COM_OR_PER), with the words buyers read at checkout.
+LEGAL_FORMS: tuple[tuple[str, str], ...] = (
+    ("ag", "AG"),
+    ("eg", "eG"),
+    ("ek", "e.K."),
+    ("ev", "e.V."),
+    ("freelancer", "Freelancer"),
+    ("gbr", "GbR"),
+    ("gmbh", "GmbH"),
+    ("gmbh_ig", "GmbH in Gründung"),
+    ("gmbh_co_kg", "GmbH & Co. KG"),
+    ("kg", "KG"),
+    ("kgaa", "KGaA"),
+    ("ltd", "Ltd."),
+    ("ltd_co_kg", "Ltd. & Co. KG"),
+    ("ohg", "OHG"),
+    ("offtl_einrichtung", "Public institution"),
+    ("sonst_pers_ges", "Other partnership"),
+    ("stiftung", "Foundation (Stiftung)"),
+    ("ug", "UG (haftungsbeschränkt)"),
+    ("einzel", "Sole proprietorship"),
+)
+LEGAL_FORM_CODES = frozenset(code for code, _ in LEGAL_FORMS)
+
+
+@dataclass(frozen=True)
+class Credentials:
+    client_reference: str
+    username: str
+    password: str = field(repr=False)
+    secret: str = field(repr=False)
+
+
+@dataclass(frozen=True)
+class Address:
+    street: str
+    postal_code: str
+    city: str
+    country: str  # ISO 3166 alpha-2, as the rest of the product stores it
+
+
+@dataclass(frozen=True)
+class Debtor:
+    """The buying company, as checkout knows it."""
+
+    company_name: str
+    vat_id: str
+    email: str
+    legal_form: str  # one of LEGAL_FORM_CODES
+    first_name: str  # the buyer placing the order
+    last_name: str
+    address: Address  # billing address
+    ip_address: str
+    owner_first_name: str = ""
+    owner_last_name: str = ""
+
+
+@dataclass(frozen=True)
+class Article:
+    """One order line; prices are per unit."""
+
+    sku: str
+    name: str
+    quantity: int
+    unit_price_net: Decimal
+    unit_price_gross: Decimal
+    vat_rate: Decimal  # a fraction: 19 % is Decimal("0.19")
+
+
+@dataclass(frozen=True)
+class Amounts:
+    """The order's totals in one currency."""
+
+    currency: str  # ISO 4217
+    total_gross: Decimal
+    total_net: Decimal
+    shipping_gross: Decimal = Decimal("0")
+    shipping_net: Decimal = Decimal("0")
+    discount_gross: Decimal = Decimal("0")
+    discount_net: Decimal = Decimal("0")
+
+
+@dataclass(frozen=True)
+class Invoice:
+    invoice_id: str
+    invoice_date: date
+    payment_terms_days: int  # the integration's Invoice Due Period
+    delivery_date: date
+
+    @property
+    def due_date(self) -> date:
+        return self.invoice_date + timedelta(days=self.payment_terms_days)
+
+
+@dataclass(frozen=True)
+class ReserveRequest:
+    order_id: str
+    amounts: Amounts
+    debtor: Debtor
+    articles: tuple[Article, ...]
+    shipping_address: Address | None = None  # None: ship to the billing address
+    auto_capture: bool = False
+    auto_activate: bool = False
+    invoice: Invoice | None = None  # needed when both auto flags are on
+
+
+@dataclass(frozen=True)
+class CaptureRequest:
+    order_id: str
+    amounts: Amounts
+
+
+@dataclass(frozen=True)
+class ActivateRequest:
+    order_id: str
+    amounts: Amounts
+    invoice: Invoice
+
+
+@dataclass(frozen=True)
+class CancelRequest:
+    order_id: str
+    amounts: Amounts
+
+
+@dataclass(frozen=True)
+class CheckStatusRequest:
+    order_id: str
+
+
+@dataclass(frozen=True)
+class ApplyTransactionRequest:
+    """The buyer has paid `amounts.total_gross` of an activated order."""
+
+    order_id: str
+    amounts: Amounts
+
+
+@dataclass(frozen=True)
+class ModifyRequest:
+    """New totals (and lines) of a reserved order."""
+
+    order_id: str
+    amounts: Amounts
+    articles: tuple[Article, ...] = ()
+
+
+Request = (
+    ReserveRequest
+    | CaptureRequest
+    | ActivateRequest
+    | CancelRequest
+    | CheckStatusRequest
+    | ApplyTransactionRequest
+    | ModifyRequest
+)
+
+
+@dataclass(frozen=True)
+class Exchange:
+    """One HTTP exchange as it may be stored: password and security code already removed."""
+
+    operation: Operation
+    url: str
+    request_xml: str
+    response_xml: str | None  # None: no answer arrived
+    http_status: int | None
+    duration_ms: int
+
+
+@dataclass(frozen=True)
+class ProviderMessage:
+    code: str
+    message: str
+
+
+@dataclass(frozen=True)
+class CorrectedDebtor:
+    """The company data as InfinitePay corrected it at reserve."""
+
+    company_name: str
+    street: str
+    postal_code: str
+    city: str
+    country: str  # alpha-2
+
+
+APPROVED_STATUS = "1"
+
+
+@dataclass(frozen=True)
+class Result:
+    """InfinitePay answered: an approval (status "1") or a denial with its reasons."""
+
+    operation: Operation
+    status: str
+    order_id: str
+    ref_no: str
+    debtor_id: str
+    guaranteed_amount: Decimal | None
+    add_info: str
+    errors: tuple[ProviderMessage, ...]
+    exchange: Exchange
+    corrected_debtor: CorrectedDebtor | None = None
+
+    @property
+    def approved(self) -> bool:
+        return self.status == APPROVED_STATUS
+
+    @property
+    def error_codes(self) -> tuple[str, ...]:
+        return tuple(error.code for error in self.errors)
+
+    @property
+    def order_state(self) -> str:
+        """For check status: the order's state at InfinitePay (ADD_INFO; see wire)."""
+        return self.add_info if self.operation == Operation.CHECK_STATUS else ""
