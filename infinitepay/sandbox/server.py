@@ -40,11 +40,20 @@ class RunningSandbox:
         return self.handle.url
 
     def stop(self) -> None:
-        future = asyncio.run_coroutine_threadsafe(self._runner.cleanup(), self._loop)
+        future = asyncio.run_coroutine_threadsafe(self._shutdown(), self._loop)
         future.result(timeout=10)
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(timeout=10)
+        self._loop.close()
         self.handle.close()
+
+    async def _shutdown(self) -> None:
+        await self._runner.cleanup()
+        # Calls still held by a "timeout" fault: end them rather than leave them pending.
+        pending = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
 
 
 def start_in_thread(
@@ -59,7 +68,9 @@ def start_in_thread(
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((host, port))
     loop = asyncio.new_event_loop()
-    runner = web.AppRunner(create_app(account=account, plan=plan), shutdown_timeout=0.5)
+    runner = web.AppRunner(
+        create_app(account=account, plan=plan), shutdown_timeout=0.5, access_log=None
+    )
 
     async def start() -> None:
         await runner.setup()
