@@ -39,7 +39,8 @@ def expression_help() -> str:
     return format_html(
         "Leave the expression empty to apply the rule to every matching checkout. "
         "Operators: <code>== != &lt; &lt;= &gt; &gt;= and or not</code>, "
-        "<code>=~</code> (regular expression), <code>in</code>, "
+        "<code>=~</code> (regular expression matched from the start), <code>in</code>, "
+        "<code>.starts_with(…)</code>, <code>.ends_with(…)</code>, <code>.as_lower</code>, "
         "<code>[x for x in list if …]</code>, <code>list.length</code>. "
         "Strings in double quotes. The expression is checked when you save."
         "<p>Variables:</p><ul>{}</ul><p>Examples:</p><ul>{}</ul>",

@@ -55,7 +55,8 @@ EXAMPLES = [
     ('total > 500 and billing_address.country == "DE"', "orders over 500 billed to Germany"),
     ("subtotal >= 100 and subtotal < 10000", "net amount between 100 and 10,000"),
     ('customer.vat_id != ""', "customers with a VAT ID"),
-    ('billing_address.postal_code =~ "^8"', "billing postal codes starting with 8"),
+    ('billing_address.postal_code.starts_with("8")', "billing postal codes starting with 8"),
+    ('billing_address.region in ["DE-BY", "DE-BW"]', "billing in Bavaria or Baden-Württemberg"),
     (
         "shipping_address.country != billing_address.country",
         "shipping to another country than billing",
@@ -65,7 +66,7 @@ EXAMPLES = [
         "the cart holds the SKU PALLET",
     ),
     ("line_items.length <= 20", "at most 20 lines"),
-    ('not buyer.email =~ "@example\\.com$"', "buyers outside example.com"),
+    ('not buyer.email.as_lower.ends_with("@example.com")', "buyers outside example.com"),
 ]
 
 _CONTEXT = rule_engine.Context(type_resolver=rule_engine.type_resolver_from_dict(VARIABLES))

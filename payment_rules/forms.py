@@ -39,9 +39,6 @@ class RuleDestinationForm(forms.ModelForm):
             codes = self.instance.postal_codes.values_list("postal_code", flat=True)
             self.initial["postal_codes"] = ", ".join(codes)
 
-    def clean_region(self) -> str:
-        return self.cleaned_data["region"].strip().upper()
-
     def clean_postal_codes(self) -> list[str]:
         codes = [
             normalize_postal_code(code) for code in split_list(self.cleaned_data["postal_codes"])

@@ -69,11 +69,14 @@ class PaymentRule(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def clean_fields(self, exclude=None) -> None:
+        # Normalize before the validators look: "eur" is EUR.
+        self.currency = (self.currency or "").strip().upper()
+        self.expression = (self.expression or "").strip()
+        super().clean_fields(exclude)
+
     def clean(self) -> None:
         super().clean()
-        if self.currency:
-            self.currency = self.currency.strip().upper()
-        self.expression = self.expression.strip()
         if self.expression:
             error = expressions.check_expression(self.expression)
             if error:
@@ -102,9 +105,12 @@ class RuleDestination(models.Model):
     def __str__(self) -> str:
         return f"{self.country.code}{' ' + self.region if self.region else ''}"
 
+    def clean_fields(self, exclude=None) -> None:
+        self.region = (self.region or "").strip().upper()
+        super().clean_fields(exclude)
+
     def clean(self) -> None:
         super().clean()
-        self.region = self.region.strip().upper()
         if self.region and self.country and not self.region.startswith(f"{self.country}-"):
             raise ValidationError(
                 {"region": f"The region must lie in the country: expected {self.country}-…"}
