@@ -136,13 +136,14 @@ def place_order(*, buyer: Buyer, checkout_token: uuid.UUID, buyer_ip: str | None
     cart = (
         Cart.objects.select_for_update(of=("self",))
         .select_related("billing_address", "shipping_address")
-        .get(buyer=buyer)
+        .filter(buyer=buyer)
+        .first()
     )
     placed = Order.objects.filter(customer=buyer.customer_id, idempotency_key=checkout_token)
     order = placed.first()
     if order is not None:
         return order
-    if cart.checkout_token != checkout_token:
+    if cart is None or cart.checkout_token != checkout_token:
         raise StaleCheckout("This checkout form is out of date.")
 
     lines = selectors.cart_lines(cart)
@@ -160,7 +161,7 @@ def place_order(*, buyer: Buyer, checkout_token: uuid.UUID, buyer_ip: str | None
 
     order = Order.objects.create(
         # A unique placeholder until the id, which the number is made of, exists.
-        number=f"pending-{checkout_token}",
+        number=f"pending-{checkout_token.hex}",
         customer=buyer.customer,
         buyer=buyer,
         currency=selectors.cart_currency(lines),

@@ -1,0 +1,95 @@
+from decimal import Decimal
+
+import pytest
+
+from checkout import services
+from checkout.models import Buyer, Cart
+from payment_rules.services import DestinationSpec, MethodSpec, create_rule
+from tests.factories import InfinitePayIntegrationFactory, PaymentTermIntegrationFactory
+
+from .factories import BuyerFactory, CustomerAddressFactory, ProductFactory
+
+
+@pytest.fixture
+def infinitepay(staff_user):
+    return InfinitePayIntegrationFactory(default_owner=staff_user)
+
+
+@pytest.fixture
+def payment_term(staff_user):
+    return PaymentTermIntegrationFactory(default_owner=staff_user)
+
+
+@pytest.fixture
+def rules(infinitepay, payment_term):
+    """The usual setup: InfinitePay for buyers billed in Germany, then Payment Term for all."""
+    return [
+        create_rule(
+            name="InfinitePay DE",
+            currency="EUR",
+            sort_order=10,
+            destinations=[DestinationSpec(country="DE")],
+            methods=[MethodSpec(integration=infinitepay)],
+        ),
+        create_rule(
+            name="Payment Term",
+            currency="EUR",
+            sort_order=20,
+            methods=[MethodSpec(integration=payment_term)],
+        ),
+    ]
+
+
+@pytest.fixture
+def buyer(db) -> Buyer:
+    buyer = BuyerFactory(user__username="erika", user__email="erika@muster.example")
+    CustomerAddressFactory(customer=buyer.customer)
+    return buyer
+
+
+@pytest.fixture
+def buyer_client(client, buyer):
+    client.force_login(buyer.user)
+    return client
+
+
+@pytest.fixture
+def paper(db):
+    return ProductFactory(sku="PAPER", name="Paper", unit_price=Decimal("4.90"))
+
+
+@pytest.fixture
+def coffee(db):
+    return ProductFactory(
+        sku="COFFEE", name="Coffee", unit_price=Decimal("18.50"), vat_rate=Decimal("0.07")
+    )
+
+
+@pytest.fixture
+def ready_cart(buyer, paper, coffee, rules):
+    """Fill the buyer's cart and walk the checkout up to the review, with a given method."""
+
+    def ready(method, *, debtor_email="", legal_form="", lines=((paper, 3), (coffee, 2))) -> Cart:
+        for product, quantity in lines:
+            services.add_to_cart(buyer=buyer, product=product, quantity=quantity)
+        cart = services.get_cart(buyer=buyer)
+        address = buyer.customer.addresses.get()
+        services.choose_billing_address(cart=cart, address=address)
+        services.choose_shipping_address(cart=cart, address=address)
+        services.choose_shipping_method(cart=cart, shipping_method="flat_rate")
+        services.choose_payment_method(
+            cart=cart,
+            method=method.method_identifier,
+            allowed=[method.method_identifier],
+            debtor_email=debtor_email,
+            legal_form=legal_form,
+        )
+        return cart
+
+    return ready
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    """Hash test passwords cheaply: the default hasher costs most of a test's time."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

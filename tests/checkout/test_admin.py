@@ -1,0 +1,80 @@
+"""Orders in the back office: a list with filters and search, and a read-only detail."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from checkout import services
+from checkout.models import Order, Payment
+
+pytestmark = pytest.mark.django_db
+
+LIST_URL = reverse("admin:checkout_order_changelist")
+
+
+@pytest.fixture
+def place_orders(buyer, payment_term, ready_cart):
+    def place(count: int) -> list[Order]:
+        orders = []
+        for _ in range(count):
+            cart = ready_cart(payment_term)
+            orders.append(
+                services.place_order(buyer=buyer, checkout_token=cart.checkout_token, buyer_ip=None)
+            )
+        return orders
+
+    return place
+
+
+def count_list_queries(client) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(LIST_URL).status_code == 200
+    return len(queries)
+
+
+def test_the_list_runs_the_same_queries_for_one_order_or_many(admin_client, place_orders):
+    place_orders(1)
+    one = count_list_queries(admin_client)
+    place_orders(7)
+    assert count_list_queries(admin_client) == one
+
+
+def test_the_list_shows_number_customer_total_method_and_status(admin_client, buyer, place_orders):
+    (order,) = place_orders(1)
+    page = admin_client.get(LIST_URL).content.decode()
+    for text in [
+        order.number,
+        buyer.customer.name,
+        "68.86",
+        "EUR",
+        "Payment Term",
+        "Pending payment",
+    ]:
+        assert text in page
+
+
+def test_the_list_filters_by_payment_status_and_searches(admin_client, place_orders):
+    pending, paid = place_orders(2)
+    services.set_payment_status(payment=paid.current_payment, status=Payment.Status.PAID_IN_FULL)
+
+    response = admin_client.get(LIST_URL, {"payment_status": "paid_in_full"})
+    assert list(response.context["cl"].result_list) == [paid]
+    response = admin_client.get(LIST_URL, {"q": pending.number})
+    assert list(response.context["cl"].result_list) == [pending]
+    response = admin_client.get(LIST_URL, {"payment_method": paid.current_payment.integration_id})
+    assert set(response.context["cl"].result_list) == {pending, paid}
+
+
+def test_the_detail_is_read_only_with_lines_and_addresses(admin_client, place_orders):
+    (order,) = place_orders(1)
+    url = reverse("admin:checkout_order_change", args=[order.pk])
+    page = admin_client.get(url).content.decode()
+    for text in ["PAPER", "COFFEE", "Friedrichstraße 123", "10117 Berlin", "19 %: 4.67 on 24.60"]:
+        assert text in page
+    assert 'name="_save"' not in page
+
+    admin_client.post(url, {"currency": "USD"})
+    order.refresh_from_db()
+    assert order.currency == "EUR"
+    assert admin_client.get(reverse("admin:checkout_order_add")).status_code == 403

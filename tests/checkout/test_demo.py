@@ -1,0 +1,37 @@
+"""The demo data the run command loads: a buyer who can shop and pay with InfinitePay."""
+
+import re
+from decimal import Decimal
+
+import pytest
+from django.core.management import call_command
+from django.urls import reverse
+
+from checkout import demo, vat
+from checkout.models import Buyer, Product
+
+pytestmark = pytest.mark.django_db
+
+
+def test_seed_demo_gives_a_buyer_who_is_offered_infinitepay(client):
+    call_command("seed_demo", stdout=None)
+    call_command("seed_demo", stdout=None)  # idempotent
+
+    buyer = Buyer.objects.get(user__username="buyer")
+    assert buyer.customer.addresses.filter(is_billing=True, country="DE").exists()
+    assert vat.normalize_vat_id(buyer.customer.vat_id).startswith("DE")
+    products = Product.objects.all()
+    assert 5 <= len(products) <= 8
+    assert {p.vat_rate for p in products} == {Decimal("0.19"), Decimal("0.07")}
+    assert {p.currency for p in products} == {"EUR"}
+
+    assert client.login(username="buyer", password=demo.BUYER_PASSWORD)
+    address = buyer.customer.addresses.filter(is_billing=True).get()
+    client.post(reverse("checkout:add_to_cart", args=[products[0].pk]), {"quantity": "1"})
+    client.post(reverse("checkout:billing"), {"address": address.pk})
+    client.post(reverse("checkout:shipping"), {"address": address.pk})
+    client.post(reverse("checkout:shipping_method"), {"shipping_method": "flat_rate"})
+    page = client.get(reverse("checkout:payment")).content.decode()
+    offered = re.findall(r'name="method" value="([^"]+)"', page)
+    assert offered[0].startswith("infinitepay_")
+    assert any(m.startswith("payment_term_") for m in offered)
