@@ -3,11 +3,13 @@
 Every function is idempotent: running the seed again changes nothing that exists.
 """
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.utils.text import slugify
 
 from .models import Buyer, Customer, CustomerAddress, Product
 
@@ -123,9 +125,27 @@ def seed_buyer(*, customer: Customer, username: str, email: str, first: str = ""
     return buyer
 
 
-def seed_sandbox_personas() -> list[Buyer]:
-    """Customers that play the sandbox's test personas (denied at reserve, and so on).
+def seed_persona_buyers(*, personas: Iterable[tuple[str, str]]) -> list[Buyer]:
+    """Customers that play the sandbox's test personas, given as (company name, VAT ID).
 
-    One buyer per persona, named after it, with the same password as the demo buyer.
+    The caller reads them from the sandbox (checkout never imports a provider). Each company
+    gets an address in Berlin and a buyer named after it (`buyer-<company>`), with the demo
+    buyer's password, so that a denial can be tried from the storefront.
     """
-    return []
+    buyers = []
+    for name, vat_id in personas:
+        customer = seed_customer(
+            DemoCompany(
+                name=name,
+                vat_id=vat_id,
+                street="Teststraße 1",
+                postal_code="10115",
+                city="Berlin",
+                region="DE-BE",
+            )
+        )
+        username = f"buyer-{slugify(name)}"
+        buyers.append(
+            seed_buyer(customer=customer, username=username, email=f"{username}@example.com")
+        )
+    return buyers

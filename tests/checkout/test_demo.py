@@ -9,6 +9,7 @@ from django.urls import reverse
 
 from checkout import demo, vat
 from checkout.models import Buyer, Product
+from infinitepay.sandbox import accounts
 
 pytestmark = pytest.mark.django_db
 
@@ -35,3 +36,12 @@ def test_seed_demo_gives_a_buyer_who_is_offered_infinitepay(client):
     offered = re.findall(r'name="method" value="([^"]+)"', page)
     assert offered[0].startswith("infinitepay_")
     assert any(m.startswith("payment_term_") for m in offered)
+
+
+def test_seed_demo_gives_a_buyer_for_each_sandbox_persona():
+    call_command("seed_demo", stdout=None)
+    for persona in accounts.PERSONAS:
+        buyer = Buyer.objects.get(customer__vat_id=persona.vat_id)
+        assert buyer.customer.name == persona.company_name
+        assert buyer.user.check_password(demo.BUYER_PASSWORD)
+        assert buyer.customer.addresses.filter(is_billing=True, country="DE").exists()

@@ -4,6 +4,7 @@ from django.db import transaction
 
 from checkout import demo as checkout_demo
 from infinitepay import demo as infinitepay_demo
+from infinitepay.sandbox import accounts as sandbox_accounts
 from payment_rules import demo as payment_rules_demo
 from payment_term import demo as payment_term_demo
 
@@ -25,7 +26,9 @@ class Command(BaseCommand):
         payment_term = payment_term_demo.seed_integration(owner=admin)
         payment_rules_demo.seed_rules(infinitepay=infinitepay, payment_term=payment_term)
         checkout_demo.seed_storefront()
-        checkout_demo.seed_sandbox_personas()
+        personas = checkout_demo.seed_persona_buyers(
+            personas=[(p.company_name, p.vat_id) for p in sandbox_accounts.PERSONAS]
+        )
         self.stdout.write(
             self.style.SUCCESS(
                 f"\nBack office: {url}/admin/\n"
@@ -33,6 +36,8 @@ class Command(BaseCommand):
                 f"  ops:           ops / {DEMO_PASSWORD}\n"
                 f"Shop: {url}/\n"
                 f"  buyer:         {checkout_demo.BUYER_USERNAME} / {DEMO_PASSWORD}\n"
+                f"  sandbox personas (same password): "
+                f"{', '.join(b.user.username for b in personas)}\n"
             )
         )
 
