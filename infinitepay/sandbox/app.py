@@ -130,6 +130,7 @@ def render_wsdl(location: str) -> bytes:
         "wsdl": "http://schemas.xmlsoap.org/wsdl/",
         "soap": "http://schemas.xmlsoap.org/wsdl/soap/",
     }
+    # The schema's `ip:` type references resolve through the WSDL root's declaration.
     document.find("wsdl:types", namespaces).append(schema)
     document.find(".//soap:address", namespaces).set("location", location)
     return etree.tostring(document, xml_declaration=True, encoding="UTF-8")
