@@ -178,14 +178,18 @@ def payment(request: HttpRequest) -> HttpResponse:
         },
     )
     if request.method == "POST" and form.is_valid():
-        services.choose_payment_method(
-            cart=cart,
-            method=form.cleaned_data["method"],
-            allowed=[m.identifier for m in methods],
-            debtor_email=form.cleaned_data["debtor_email"],
-            legal_form=form.cleaned_data["legal_form"],
-        )
-        return redirect("checkout:review")
+        try:
+            services.choose_payment_method(
+                cart=cart,
+                method=form.cleaned_data["method"],
+                allowed=[m.identifier for m in methods],
+                debtor_email=form.cleaned_data["debtor_email"],
+                legal_form=form.cleaned_data["legal_form"],
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            return redirect("checkout:review")
     debtor_data_for = [m.label for m in methods if m.identifier in needs_debtor_data]
     return _render_step(
         request,
