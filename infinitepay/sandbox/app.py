@@ -46,6 +46,7 @@ class Sandbox:
 
     def reset(self) -> None:
         self.service.reset()
+        self.faults.clear_queue()
         self.fault_counts.clear()
         self.peak_in_flight = self.in_flight
 
@@ -57,6 +58,7 @@ def create_app(*, account: Account | None = None, plan: FaultPlan | None = None)
     app.router.add_get(SERVICE_PATH, wsdl)
     app.router.add_get("/sandbox/faults", get_faults)
     app.router.add_put("/sandbox/faults", put_faults)
+    app.router.add_post("/sandbox/faults/next", post_next_faults)
     app.router.add_post("/sandbox/reset", reset)
     app.router.add_get("/sandbox/orders/{order_id}", get_order)
     app.router.add_get("/sandbox/debtors", list_debtors)
@@ -144,7 +146,8 @@ def _xml(body: bytes, *, status: int = 200) -> web.Response:
 
 
 async def get_faults(request: web.Request) -> web.Response:
-    return web.json_response(request.app[SANDBOX].faults.plan.to_json())
+    faults = request.app[SANDBOX].faults
+    return web.json_response({**faults.plan.to_json(), "queued": faults.queued})
 
 
 async def put_faults(request: web.Request) -> web.Response:
@@ -156,7 +159,21 @@ async def put_faults(request: web.Request) -> web.Response:
         raise web.HTTPBadRequest(text=str(error)) from None
     async with sandbox.lock:
         sandbox.faults.configure(plan)
-    return web.json_response(plan.to_json())
+        queued = sandbox.faults.queued
+    return web.json_response({**plan.to_json(), "queued": queued})
+
+
+async def post_next_faults(request: web.Request) -> web.Response:
+    sandbox = request.app[SANDBOX]
+    data = await _json_body(request)
+    try:
+        kinds = [FaultKind(kind) for kind in data["kinds"]]
+    except (KeyError, TypeError, ValueError):
+        raise web.HTTPBadRequest(text=f'expected {{"kinds": [...]}} of {list(FaultKind)}') from None
+    async with sandbox.lock:
+        sandbox.faults.fail_next(kinds)
+        queued = sandbox.faults.queued
+    return web.json_response({"queued": queued})
 
 
 async def reset(request: web.Request) -> web.Response:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import random
+from collections import deque
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -57,9 +59,14 @@ class FaultPlan:
 
 
 class FaultInjector:
-    """Draws the fault of each call in arrival order; the same seed gives the same sequence."""
+    """Draws the fault of each call in arrival order; the same seed gives the same sequence.
+
+    Faults queued with `fail_next` come first, one per call, whatever the rate: tests use
+    them to make exactly the next call misbehave.
+    """
 
     def __init__(self, plan: FaultPlan) -> None:
+        self._queued: deque[FaultKind] = deque()
         self.configure(plan)
 
     def configure(self, plan: FaultPlan) -> None:
@@ -67,7 +74,19 @@ class FaultInjector:
         self._random = random.Random(plan.seed)
         self._kinds = sorted(plan.kinds)
 
+    def fail_next(self, kinds: Iterable[FaultKind]) -> None:
+        self._queued.extend(kinds)
+
+    def clear_queue(self) -> None:
+        self._queued.clear()
+
+    @property
+    def queued(self) -> list[FaultKind]:
+        return list(self._queued)
+
     def draw(self) -> FaultKind | None:
+        if self._queued:
+            return self._queued.popleft()
         if self.plan.rate <= 0 or not self._kinds:
             return None
         if self._random.random() >= self.plan.rate:

@@ -42,6 +42,11 @@ class SandboxHandle:
             "PUT", "/sandbox/faults", {k: v for k, v in given.items() if v is not None}
         )
 
+    def fail_next(self, kinds: Iterable[str]) -> list[str]:
+        """Make the next calls fail with these faults, in order, whatever the rate."""
+        data = {"kinds": [str(kind) for kind in kinds]}
+        return self._send("POST", "/sandbox/faults/next", data)["queued"]
+
     def no_faults(self) -> dict[str, Any]:
         return self.set_faults(rate=0.0)
 

@@ -70,5 +70,6 @@ def make_client(sandbox):
 
 
 @pytest.fixture
-def client(make_client):
+def infinitepay_client(make_client):
+    """A client of the sandbox's default account (`client` stays Django's test client)."""
     return make_client()

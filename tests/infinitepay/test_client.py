@@ -35,64 +35,66 @@ def follow_up(kind, reserve, **extra):
     return kind(order_id=reserve.order_id, amounts=reserve.amounts, **extra)
 
 
-def test_an_order_goes_through_every_operation(client, sandbox):
+def test_an_order_goes_through_every_operation(infinitepay_client, sandbox):
     reserve = ReserveRequestFactory()
 
-    reserved = client.reserve(reserve)
+    reserved = infinitepay_client.reserve(reserve)
     assert reserved.approved and reserved.ref_no.startswith("IP")
     assert reserved.order_id == reserve.order_id
     assert reserved.debtor_id
     assert sandbox.debtor(reserve.debtor.vat_id)["reserved"] == "238.00"
 
-    captured = client.capture(follow_up(CaptureRequest, reserve))
-    activated = client.activate(follow_up(ActivateRequest, reserve, invoice=InvoiceFactory()))
+    captured = infinitepay_client.capture(follow_up(CaptureRequest, reserve))
+    activated = infinitepay_client.activate(
+        follow_up(ActivateRequest, reserve, invoice=InvoiceFactory())
+    )
     assert captured.approved and activated.approved
     assert activated.guaranteed_amount == Decimal("238.00")
     assert sandbox.order(reserve.order_id)["state"] == "ACTIVATED"
 
-    settled = client.apply_transaction(follow_up(ApplyTransactionRequest, reserve))
+    settled = infinitepay_client.apply_transaction(follow_up(ApplyTransactionRequest, reserve))
     assert settled.approved
-    status = client.check_status(CheckStatusRequest(order_id=reserve.order_id))
+    status = infinitepay_client.check_status(CheckStatusRequest(order_id=reserve.order_id))
     assert status.approved and status.order_state == "SETTLED"
     assert {captured.ref_no, activated.ref_no, status.ref_no} == {reserved.ref_no}
     # Paid: the amount no longer weighs on the buyer's limit.
     assert sandbox.debtor(reserve.debtor.vat_id)["reserved"] == "0.00"
 
 
-def test_cancel_gives_the_limit_back(client, sandbox):
+def test_cancel_gives_the_limit_back(infinitepay_client, sandbox):
     reserve = ReserveRequestFactory()
-    client.reserve(reserve)
-    client.capture(follow_up(CaptureRequest, reserve))
+    infinitepay_client.reserve(reserve)
+    infinitepay_client.capture(follow_up(CaptureRequest, reserve))
 
-    canceled = client.cancel(follow_up(CancelRequest, reserve))
+    canceled = infinitepay_client.cancel(follow_up(CancelRequest, reserve))
 
     assert canceled.approved
     assert sandbox.order(reserve.order_id)["state"] == "CANCELED"
     assert sandbox.debtor(reserve.debtor.vat_id)["available"] == "50000.00"
 
 
-def test_modify_changes_the_reserved_amount(client, sandbox):
+def test_modify_changes_the_reserved_amount(infinitepay_client, sandbox):
     reserve = ReserveRequestFactory()
-    client.reserve(reserve)
+    infinitepay_client.reserve(reserve)
     bigger = AmountsFactory(total_gross=Decimal("500.00"), total_net=Decimal("420.17"))
 
-    modified = client.modify(ModifyRequest(order_id=reserve.order_id, amounts=bigger))
+    modified = infinitepay_client.modify(ModifyRequest(order_id=reserve.order_id, amounts=bigger))
 
     assert modified.approved
     assert sandbox.debtor(reserve.debtor.vat_id)["reserved"] == "500.00"
     too_big = AmountsFactory(total_gross=Decimal("60000.00"), total_net=Decimal("50420.17"))
-    denied = client.modify(ModifyRequest(order_id=reserve.order_id, amounts=too_big))
+    denied = infinitepay_client.modify(ModifyRequest(order_id=reserve.order_id, amounts=too_big))
     assert not denied.approved
     assert denied.error_codes == (ErrorCode.LIMIT_EXCEEDED,)
     assert sandbox.debtor(reserve.debtor.vat_id)["reserved"] == "500.00"
 
 
-def test_a_debtor_denied_at_reserve_gets_a_denial_with_its_reason(client, sandbox):
+def test_a_debtor_denied_at_reserve_gets_a_denial_with_its_reason(infinitepay_client, sandbox):
     debtor = DebtorFactory(
         company_name=DENIED_AT_RESERVE.company_name, vat_id=DENIED_AT_RESERVE.vat_id
     )
 
-    result = client.reserve(ReserveRequestFactory(debtor=debtor))
+    result = infinitepay_client.reserve(ReserveRequestFactory(debtor=debtor))
 
     assert not result.approved
     assert result.status == "0"
@@ -101,76 +103,82 @@ def test_a_debtor_denied_at_reserve_gets_a_denial_with_its_reason(client, sandbo
     assert sandbox.debtor(debtor.vat_id)["reserved"] == "0.00"
 
 
-def test_an_order_over_the_limit_is_denied(client, sandbox):
+def test_an_order_over_the_limit_is_denied(infinitepay_client, sandbox):
     debtor = DebtorFactory(company_name=SMALL_LIMIT.company_name, vat_id=SMALL_LIMIT.vat_id)
     small = AmountsFactory(total_gross=Decimal("999.99"), total_net=Decimal("840.33"))
     large = AmountsFactory(total_gross=Decimal("1000.01"), total_net=Decimal("840.35"))
 
-    assert client.reserve(ReserveRequestFactory(debtor=debtor, amounts=small)).approved
-    denied = client.reserve(ReserveRequestFactory(debtor=debtor, amounts=large))
+    assert infinitepay_client.reserve(ReserveRequestFactory(debtor=debtor, amounts=small)).approved
+    denied = infinitepay_client.reserve(ReserveRequestFactory(debtor=debtor, amounts=large))
 
     assert denied.error_codes == (ErrorCode.LIMIT_EXCEEDED,)
     assert sandbox.debtor(debtor.vat_id)["available"] == "0.01"
 
 
-def test_a_debtor_denied_at_activation_can_be_canceled(client, sandbox):
+def test_a_debtor_denied_at_activation_can_be_canceled(infinitepay_client, sandbox):
     debtor = DebtorFactory(vat_id=DENIED_AT_ACTIVATION.vat_id)
     reserve = ReserveRequestFactory(debtor=debtor)
-    client.reserve(reserve)
-    client.capture(follow_up(CaptureRequest, reserve))
+    infinitepay_client.reserve(reserve)
+    infinitepay_client.capture(follow_up(CaptureRequest, reserve))
 
-    denied = client.activate(follow_up(ActivateRequest, reserve, invoice=InvoiceFactory()))
-    canceled = client.cancel(follow_up(CancelRequest, reserve))
+    denied = infinitepay_client.activate(
+        follow_up(ActivateRequest, reserve, invoice=InvoiceFactory())
+    )
+    canceled = infinitepay_client.cancel(follow_up(CancelRequest, reserve))
 
     assert not denied.approved and denied.error_codes == (ErrorCode.ACTIVATION_DENIED,)
     assert canceled.approved
     assert sandbox.debtor(debtor.vat_id)["reserved"] == "0.00"
 
 
-def test_out_of_order_calls_are_errors(client, sandbox):
-    unknown = client.capture(CaptureRequest(order_id="ORD-never", amounts=AmountsFactory()))
+def test_out_of_order_calls_are_errors(infinitepay_client, sandbox):
+    unknown = infinitepay_client.capture(
+        CaptureRequest(order_id="ORD-never", amounts=AmountsFactory())
+    )
     assert unknown.error_codes == (ErrorCode.UNKNOWN_ORDER,)
 
     reserve = ReserveRequestFactory()
-    client.reserve(reserve)
-    too_early = client.activate(follow_up(ActivateRequest, reserve, invoice=InvoiceFactory()))
+    infinitepay_client.reserve(reserve)
+    too_early = infinitepay_client.activate(
+        follow_up(ActivateRequest, reserve, invoice=InvoiceFactory())
+    )
     assert not too_early.approved and too_early.error_codes == (ErrorCode.INVALID_STATE,)
     assert sandbox.order(reserve.order_id)["state"] == "RESERVED"
 
 
-def test_reserving_the_same_order_twice_takes_the_limit_once(client, sandbox):
+def test_reserving_the_same_order_twice_takes_the_limit_once(infinitepay_client, sandbox):
     reserve = ReserveRequestFactory()
 
-    first = client.reserve(reserve)
-    second = client.reserve(reserve)
+    first = infinitepay_client.reserve(reserve)
+    second = infinitepay_client.reserve(reserve)
 
     assert first.approved and second.approved
     assert first.ref_no == second.ref_no
     assert sandbox.debtor(reserve.debtor.vat_id)["reserved"] == "238.00"
 
 
-def test_the_same_order_id_with_another_amount_is_an_error(client, sandbox):
+def test_the_same_order_id_with_another_amount_is_an_error(infinitepay_client, sandbox):
     reserve = ReserveRequestFactory()
-    client.reserve(reserve)
+    infinitepay_client.reserve(reserve)
     changed = replace(reserve, amounts=AmountsFactory(total_gross=Decimal("239.00")))
 
-    result = client.reserve(changed)
+    result = infinitepay_client.reserve(changed)
 
     assert not result.approved and result.error_codes == (ErrorCode.ORDER_ID_CONFLICT,)
     assert sandbox.debtor(reserve.debtor.vat_id)["reserved"] == "238.00"
 
 
-def test_a_lost_answer_and_a_retry_leave_one_reservation(client, sandbox):
+def test_a_lost_answer_and_a_retry_leave_one_reservation(infinitepay_client, sandbox):
     reserve = ReserveRequestFactory()
     sandbox.set_faults(rate=1.0, kinds=[FaultKind.LOST_ANSWER])
 
     with pytest.raises(errors.ConnectionLost) as lost:
-        client.reserve(reserve)
+        infinitepay_client.reserve(reserve)
     assert lost.value.outcome_unknown and lost.value.transient
     assert sandbox.order(reserve.order_id)["state"] == "RESERVED"  # it took effect
 
     sandbox.no_faults()
-    retried = client.reserve(reserve)
+    retried = infinitepay_client.reserve(reserve)
 
     assert retried.approved
     assert retried.ref_no == sandbox.order(reserve.order_id)["ref_no"]
@@ -188,12 +196,12 @@ def test_a_lost_answer_and_a_retry_leave_one_reservation(client, sandbox):
         (FaultKind.TIMEOUT, errors.ProviderTimeout, None),  # takes effect after the client left
     ],
 )
-def test_each_fault_is_a_transient_error(client, sandbox, kind, error, took_effect):
+def test_each_fault_is_a_transient_error(infinitepay_client, sandbox, kind, error, took_effect):
     reserve = ReserveRequestFactory()
     sandbox.set_faults(rate=1.0, kinds=[kind])
 
     with pytest.raises(error) as raised:
-        client.reserve(reserve)
+        infinitepay_client.reserve(reserve)
 
     assert raised.value.transient
     exchange = raised.value.exchange
@@ -205,10 +213,10 @@ def test_each_fault_is_a_transient_error(client, sandbox, kind, error, took_effe
         assert (sandbox.order(reserve.order_id) is not None) is took_effect
 
 
-def test_latency_delays_but_answers(client, sandbox):
+def test_latency_delays_but_answers(infinitepay_client, sandbox):
     sandbox.set_faults(rate=1.0, kinds=[FaultKind.LATENCY], latency_ms=200)
 
-    result = client.check_status(CheckStatusRequest(order_id="ORD-slow"))
+    result = infinitepay_client.check_status(CheckStatusRequest(order_id="ORD-slow"))
 
     assert result.error_codes == (ErrorCode.UNKNOWN_ORDER,)
     assert result.exchange.duration_ms >= 200
@@ -251,29 +259,29 @@ def test_an_expired_timestamp_is_rejected(make_client):
         client.check_status(CheckStatusRequest(order_id="ORD-1"))
 
 
-def test_company_names_reach_the_sandbox_unchanged(client, sandbox):
+def test_company_names_reach_the_sandbox_unchanged(infinitepay_client, sandbox):
     name = "Bäcker & Söhne <\"Größe\"> 'Ltd' Ωmega"
     reserve = ReserveRequestFactory(debtor=DebtorFactory(company_name=name))
 
-    assert client.reserve(reserve).approved
+    assert infinitepay_client.reserve(reserve).approved
     assert sandbox.order(reserve.order_id)["company_name"] == name
 
 
-def test_an_invalid_request_is_refused_without_a_call(client, sandbox):
+def test_an_invalid_request_is_refused_without_a_call(infinitepay_client, sandbox):
     reserve = ReserveRequestFactory(debtor=DebtorFactory(legal_form="plc"))
 
     with pytest.raises(errors.RequestRejected, match="COM_OR_PER"):
-        client.reserve(reserve)
+        infinitepay_client.reserve(reserve)
     assert sandbox.calls()["total"] == 0
 
 
-def test_exchanges_are_redacted(client):
+def test_exchanges_are_redacted(infinitepay_client):
     reserve = ReserveRequestFactory()
     code = wire.security_code(
         secret="demo-secret", client_reference="DEMO-CLIENT", order_id=reserve.order_id
     )
 
-    exchange = client.reserve(reserve).exchange
+    exchange = infinitepay_client.reserve(reserve).exchange
 
     assert exchange.http_status == 200
     for text in (exchange.request_xml, exchange.response_xml):
@@ -292,9 +300,9 @@ def test_debug_mode_logs_redacted_request_and_answer(make_client, caplog):
     assert "demo-password" not in logged
 
 
-def test_without_debug_mode_nothing_is_logged(client, caplog):
+def test_without_debug_mode_nothing_is_logged(infinitepay_client, caplog):
     caplog.set_level(logging.DEBUG, logger="infinitepay.client")
-    client.check_status(CheckStatusRequest(order_id="ORD-quiet"))
+    infinitepay_client.check_status(CheckStatusRequest(order_id="ORD-quiet"))
     assert [r for r in caplog.records if r.name == "infinitepay.client"] == []
 
 

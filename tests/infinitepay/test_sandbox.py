@@ -14,7 +14,7 @@ import pytest
 from lxml import etree
 from stdnum.eu import vat
 
-from infinitepay import wire
+from infinitepay import errors, wire
 from infinitepay.client import InfinitePayClient
 from infinitepay.messages import CheckStatusRequest, ModifyRequest, Operation
 from infinitepay.sandbox.accounts import PERSONAS, SMALL_LIMIT
@@ -101,11 +101,11 @@ def test_a_request_without_ws_security_is_refused(sandbox):
     assert b"wsse:InvalidSecurity" in response.content
 
 
-def test_control_api_sets_limits_resets_and_counts(client, sandbox):
+def test_control_api_sets_limits_resets_and_counts(infinitepay_client, sandbox):
     debtor = DebtorFactory()
     sandbox.set_limit(debtor.vat_id, Decimal("300.00"))
-    assert client.reserve(ReserveRequestFactory(debtor=debtor)).approved
-    assert not client.reserve(ReserveRequestFactory(debtor=debtor)).approved
+    assert infinitepay_client.reserve(ReserveRequestFactory(debtor=debtor)).approved
+    assert not infinitepay_client.reserve(ReserveRequestFactory(debtor=debtor)).approved
 
     assert sandbox.debtor(debtor.vat_id) == {
         "vat_id": debtor.vat_id,
@@ -114,7 +114,7 @@ def test_control_api_sets_limits_resets_and_counts(client, sandbox):
         "reserved": "238.00",
         "available": "62.00",
     }
-    client.check_status(CheckStatusRequest(order_id="ORD-1"))
+    infinitepay_client.check_status(CheckStatusRequest(order_id="ORD-1"))
     calls = sandbox.calls()
     assert calls["operations"] == {"reserveOrder": 2, "checkStatusOrder": 1}
     assert calls["total"] == 3
@@ -164,6 +164,24 @@ def test_the_fault_plan_is_set_through_the_control_api(sandbox):
     plan = sandbox.set_faults(rate=0.2, kinds=["drop", "http_500"], seed=3)
     assert plan == sandbox.faults()
     assert (plan["rate"], plan["kinds"], plan["seed"]) == (0.2, ["drop", "http_500"], 3)
+
+
+def test_queued_faults_hit_the_next_calls_in_order(infinitepay_client, sandbox):
+    assert sandbox.fail_next(["http_500", "lost_answer"]) == ["http_500", "lost_answer"]
+    reserve = ReserveRequestFactory()
+
+    with pytest.raises(errors.ProviderServerError):
+        infinitepay_client.reserve(reserve)
+    with pytest.raises(errors.ConnectionLost):
+        infinitepay_client.reserve(reserve)
+    assert infinitepay_client.reserve(reserve).approved
+
+    assert sandbox.calls()["faults"] == {"http_500": 1, "lost_answer": 1}
+    assert sandbox.faults()["queued"] == []
+    sandbox.fail_next(["drop"])
+    sandbox.reset()
+    assert sandbox.faults()["queued"] == []
+    assert httpx.post(f"{sandbox.base_url}/sandbox/faults/next", json={}).status_code == 400
 
 
 def test_latency_does_not_serialize_calls(sandbox):
@@ -227,12 +245,12 @@ def test_the_command_starts_a_sandbox():
         process.wait(timeout=10)
 
 
-def test_an_order_over_its_limit_via_modify_keeps_the_old_amount(client, sandbox):
+def test_an_order_over_its_limit_via_modify_keeps_the_old_amount(infinitepay_client, sandbox):
     debtor = DebtorFactory()
     reserve = ReserveRequestFactory(debtor=debtor)
-    client.reserve(reserve)
+    infinitepay_client.reserve(reserve)
     sandbox.set_limit(debtor.vat_id, Decimal("240.00"))
-    result = client.modify(
+    result = infinitepay_client.modify(
         ModifyRequest(
             order_id=reserve.order_id, amounts=AmountsFactory(total_gross=Decimal("241.00"))
         )
