@@ -127,7 +127,12 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    # httpx logs every request at INFO; provider calls are recorded as ApiCall rows instead.
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        "httpx": {"level": "WARNING"},
+        "httpcore": {"level": "WARNING"},
+    },
 }
 
 # Security: behind TLS in production (DEBUG=false), plain HTTP on a developer's machine.
@@ -162,7 +167,12 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "control_folder": str(_broker_dir / "control"),
     }
 else:
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+    # A message a killed worker held comes back after this long (tasks are acks_late).
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600),
+        "unacked_restore_interval": 1,
+        "unacked_restore_throttle": 1,
+    }
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
@@ -188,3 +198,19 @@ INFINITEPAY_READ_TIMEOUT = env.float("INFINITEPAY_READ_TIMEOUT", default=30.0)
 
 # Storefront: the one shipping method is a flat rate, net, in the cart's currency.
 SHIPPING_FLAT_RATE = Decimal(env.str("SHIPPING_FLAT_RATE", default="9.90"))
+# The guarantee pipeline: how often a step is tried, how long between tries, when the
+# sweeper takes over a step whose worker vanished, and how often it looks.
+INFINITEPAY_MAX_ATTEMPTS = env.int("INFINITEPAY_MAX_ATTEMPTS", default=6)
+INFINITEPAY_RETRY_BASE_SECONDS = env.float("INFINITEPAY_RETRY_BASE_SECONDS", default=2.0)
+INFINITEPAY_RETRY_MAX_SECONDS = env.float("INFINITEPAY_RETRY_MAX_SECONDS", default=300.0)
+# Longer than any one call can last, so a step still in flight after it has lost its worker.
+INFINITEPAY_STEP_LEASE_SECONDS = env.float(
+    "INFINITEPAY_STEP_LEASE_SECONDS",
+    default=INFINITEPAY_CONNECT_TIMEOUT + INFINITEPAY_READ_TIMEOUT + 30,
+)
+INFINITEPAY_PENDING_GRACE_SECONDS = env.float("INFINITEPAY_PENDING_GRACE_SECONDS", default=60.0)
+INFINITEPAY_SWEEP_INTERVAL_SECONDS = env.float("INFINITEPAY_SWEEP_INTERVAL_SECONDS", default=30.0)
+CELERY_BEAT_SCHEDULE["infinitepay-sweep"] = {
+    "task": "infinitepay.sweep_guarantees",
+    "schedule": INFINITEPAY_SWEEP_INTERVAL_SECONDS,
+}

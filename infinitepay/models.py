@@ -5,7 +5,11 @@ from django.db import models
 from integrations.encryption import EncryptedTextField
 from integrations.models import Integration
 
+from .states import State, Step
+
 SECRET_MAX_LENGTH = 255
+STEP_CHOICES = [(s.value, s.value.replace("_", " ").capitalize()) for s in Step]
+STATE_CHOICES = [(s.value, s.label) for s in State]
 
 
 class InfinitePayIntegration(Integration):
@@ -59,6 +63,13 @@ class InfinitePayIntegration(Integration):
         help_text="Days from the invoice date until delivery, used when activating automatically.",
     )
 
+    credentials_rejected_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="Set when InfinitePay rejected the credentials; cleared by the next good call.",
+    )
+
     class Meta:
         verbose_name = "InfinitePay integration"
         constraints = [
@@ -77,3 +88,99 @@ class InfinitePayIntegration(Integration):
                     "activates an order that has been captured."
                 }
             )
+
+
+class Guarantee(models.Model):
+    """InfinitePay's guarantee of one payment, and where its pipeline stands.
+
+    `state` moves only through `infinitepay.states`. A step is first *pending* (wanted,
+    enqueued) and then *in flight* (claimed by one worker, call under way); the sweeper
+    finds either when it has lasted too long.
+    """
+
+    payment = models.OneToOneField(
+        "checkout.Payment", on_delete=models.PROTECT, related_name="guarantee"
+    )
+    integration = models.ForeignKey(
+        InfinitePayIntegration, on_delete=models.PROTECT, related_name="guarantees"
+    )
+    state = models.CharField(
+        max_length=20,
+        choices=[(s.value, s.label) for s in State],
+        default=State.NEW,
+        db_index=True,
+    )
+    order_id = models.CharField(
+        "ORDER_ID",
+        max_length=64,
+        unique=True,
+        help_text="Sent with every call for this payment, so a repeated call never counts twice.",
+    )
+    ref_no = models.CharField("REF_NO", max_length=64, blank=True, db_index=True)
+    debtor_id = models.CharField(max_length=64, blank=True)
+    guaranteed_amount = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    pending_step = models.CharField(max_length=20, choices=STEP_CHOICES, blank=True)
+    pending_since = models.DateTimeField(
+        null=True, blank=True, help_text="When the pending step was enqueued, or falls due."
+    )
+    step_in_flight = models.CharField(max_length=20, choices=STEP_CHOICES, blank=True)
+    in_flight_since = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0, help_text="Calls made for the current step.")
+    failed_step = models.CharField(max_length=20, choices=STEP_CHOICES, blank=True)
+    resume_state = models.CharField(
+        max_length=20,
+        choices=[(s.value, s.label) for s in State],
+        blank=True,
+        help_text="The state a FAILED guarantee returns to when ops retry its step.",
+    )
+    last_error_code = models.CharField(max_length=64, blank=True)
+    last_error_message = models.TextField(blank=True)
+    next_retry_at = models.DateTimeField(null=True, blank=True)
+    delivery_date = models.DateField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["pending_step", "pending_since"], name="guarantee_pending"),
+            models.Index(fields=["step_in_flight", "in_flight_since"], name="guarantee_in_flight"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Guarantee {self.order_id} ({State(self.state).label})"
+
+
+class ApiCall(models.Model):
+    """One call to InfinitePay, successful or not: the audit trail of a guarantee."""
+
+    class Outcome(models.TextChoices):
+        APPROVED = "approved", "Approved"
+        DENIED = "denied", "Denied"
+        TRANSIENT = "transient", "Transient failure"
+        AUTH_FAILED = "auth_failed", "Credentials rejected"
+        REJECTED = "rejected", "Request rejected"
+        MALFORMED = "malformed", "Malformed answer"
+
+    guarantee = models.ForeignKey(Guarantee, on_delete=models.CASCADE, related_name="api_calls")
+    operation = models.CharField(max_length=40)
+    step = models.CharField(max_length=20, choices=STEP_CHOICES)
+    attempt = models.PositiveIntegerField()
+    outcome = models.CharField(max_length=16, choices=Outcome.choices)
+    url = models.CharField(max_length=255, blank=True)
+    request_xml = models.TextField(blank=True, help_text="Password and security code removed.")
+    response_xml = models.TextField(blank=True)
+    http_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    provider_status = models.CharField(max_length=8, blank=True)
+    error_codes = models.JSONField(default=list, blank=True)
+    error_messages = models.JSONField(default=list, blank=True)
+    duration_ms = models.PositiveIntegerField(default=0)
+    task_id = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name = "API call"
+
+    def __str__(self) -> str:
+        return f"{self.operation} #{self.attempt}: {self.get_outcome_display()}"

@@ -7,6 +7,8 @@ from tests.factories import StaffUserFactory
 
 IN_CI = os.environ.get("CI") == "true"
 
+pytest_plugins = ["tests.storefront"]
+
 
 def pytest_sessionstart(session: pytest.Session) -> None:
     """In CI the real services are required: a run on SQLite or without Redis is a failure."""
@@ -19,6 +21,25 @@ def pytest_sessionstart(session: pytest.Session) -> None:
         pytest.exit("CI=true needs Redis as the broker (CELERY_BROKER_URL)", returncode=3)
 
 
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    """Hash test passwords cheaply: the default hasher costs most of a test's time."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def staff_user(db):
     return StaffUserFactory()
+
+
+@pytest.fixture
+def eager_tasks():
+    """Run Celery tasks in this process as they are sent (the tests' default for pipelines)."""
+    from backoffice.celery import app
+
+    # Errors are not propagated: Celery runs an eager task's retries only then. A task that
+    # fails is logged, and the tests assert the state it left behind.
+    previous = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = previous

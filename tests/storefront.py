@@ -1,3 +1,5 @@
+"""Storefront fixtures shared by every test package: integrations, rules, a buyer, a cart."""
+
 from decimal import Decimal
 
 import pytest
@@ -5,9 +7,8 @@ import pytest
 from checkout import services
 from checkout.models import Buyer, Cart
 from payment_rules.services import DestinationSpec, MethodSpec, create_rule
+from tests.checkout.factories import BuyerFactory, CustomerAddressFactory, ProductFactory
 from tests.factories import InfinitePayIntegrationFactory, PaymentTermIntegrationFactory
-
-from .factories import BuyerFactory, CustomerAddressFactory, ProductFactory
 
 
 @pytest.fixture
@@ -87,9 +88,3 @@ def ready_cart(buyer, paper, coffee, rules):
         return cart
 
     return ready
-
-
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    """Hash test passwords cheaply: the default hasher costs most of a test's time."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -1,0 +1,124 @@
+"""Map a placed order and its guarantee to the values InfinitePay is sent.
+
+The order's own snapshots are the source: what the buyer saw at checkout is what
+InfinitePay guarantees, whatever changes in the catalog or the customer afterwards.
+"""
+
+from datetime import date, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+
+from checkout.models import Order
+
+from . import messages
+from .models import Guarantee
+
+CENT = Decimal("0.01")
+# Sent when the order has no buyer IP (placed outside a web request, e.g. by a script).
+UNKNOWN_IP = "0.0.0.0"
+
+
+def order_id_for(*, order_number: str, payment_id: int) -> str:
+    """The ORDER_ID of one payment: stable for every call, unique per payment of an order."""
+    return f"{order_number}-P{payment_id}"
+
+
+def amounts(order: Order) -> messages.Amounts:
+    return messages.Amounts(
+        currency=order.currency,
+        total_gross=order.total,
+        total_net=order.total - order.vat_total,
+        shipping_gross=order.shipping_gross,
+        shipping_net=order.shipping,
+        discount_gross=order.discount_gross,
+        discount_net=order.discount,
+    )
+
+
+def reserve_request(guarantee: Guarantee) -> messages.ReserveRequest:
+    payment = guarantee.payment
+    order = payment.order
+    billing = order.billing_address
+    shipping = order.shipping_address
+    buyer_user = order.buyer.user
+    # Every step runs by itself as its own call, so reserve asks for no automation.
+    return messages.ReserveRequest(
+        order_id=guarantee.order_id,
+        amounts=amounts(order),
+        debtor=messages.Debtor(
+            company_name=billing["organization"] or order.customer.name,
+            vat_id=order.customer.vat_id,
+            email=payment.debtor_email or buyer_user.email,
+            legal_form=payment.legal_form,
+            first_name=billing["first_name"] or buyer_user.first_name,
+            last_name=billing["last_name"] or buyer_user.last_name,
+            address=_address(billing),
+            ip_address=order.buyer_ip or UNKNOWN_IP,
+        ),
+        articles=tuple(
+            messages.Article(
+                sku=line.sku,
+                name=line.name,
+                quantity=line.quantity,
+                unit_price_net=line.unit_price,
+                unit_price_gross=(line.unit_price * (1 + line.vat_rate)).quantize(
+                    CENT, ROUND_HALF_UP
+                ),
+                vat_rate=line.vat_rate,
+            )
+            for line in order.lines.all()
+        ),
+        shipping_address=None if _same_place(billing, shipping) else _address(shipping),
+    )
+
+
+def capture_request(guarantee: Guarantee) -> messages.CaptureRequest:
+    return messages.CaptureRequest(
+        order_id=guarantee.order_id, amounts=amounts(guarantee.payment.order)
+    )
+
+
+def activate_request(guarantee: Guarantee, *, today: date) -> messages.ActivateRequest:
+    """Invoice today; delivery on the date ops gave, or today + the Shipping Duration."""
+    integration = guarantee.integration
+    order = guarantee.payment.order
+    delivery = guarantee.delivery_date or today + timedelta(days=integration.shipping_duration)
+    return messages.ActivateRequest(
+        order_id=guarantee.order_id,
+        amounts=amounts(order),
+        invoice=messages.Invoice(
+            invoice_id=order.number,
+            invoice_date=today,
+            payment_terms_days=integration.invoice_due_period,
+            delivery_date=delivery,
+        ),
+    )
+
+
+def cancel_request(guarantee: Guarantee) -> messages.CancelRequest:
+    return messages.CancelRequest(
+        order_id=guarantee.order_id, amounts=amounts(guarantee.payment.order)
+    )
+
+
+def apply_transaction_request(guarantee: Guarantee) -> messages.ApplyTransactionRequest:
+    return messages.ApplyTransactionRequest(
+        order_id=guarantee.order_id, amounts=amounts(guarantee.payment.order)
+    )
+
+
+def check_status_request(guarantee: Guarantee) -> messages.CheckStatusRequest:
+    return messages.CheckStatusRequest(order_id=guarantee.order_id)
+
+
+def _address(snapshot: dict[str, str]) -> messages.Address:
+    return messages.Address(
+        street=snapshot["street"],
+        postal_code=snapshot["postal_code"],
+        city=snapshot["city"],
+        country=snapshot["country"],
+    )
+
+
+def _same_place(billing: dict[str, str], shipping: dict[str, str]) -> bool:
+    keys = ("organization", "street", "postal_code", "city", "country")
+    return all(billing.get(k) == shipping.get(k) for k in keys)

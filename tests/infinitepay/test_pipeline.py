@@ -1,0 +1,288 @@
+"""The guarantee pipeline end to end: checkout places the order, tasks run against the sandbox.
+
+Tasks run eagerly (in this process) as their transactions commit; the sandbox's own ledger
+is checked, not only our database.
+"""
+
+import threading
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+
+from checkout import services as checkout_services
+from checkout.models import Payment
+from infinitepay import services
+from infinitepay.models import ApiCall, Guarantee
+from infinitepay.sandbox.accounts import DENIED_AT_ACTIVATION, DENIED_AT_RESERVE
+from infinitepay.states import InvalidTransition, State, Step
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def place(ready_cart, buyer, eager_tasks, django_capture_on_commit_callbacks):
+    """Place an order paid with InfinitePay; the pipeline runs as the transaction commits."""
+
+    def place(infinitepay, *, run: bool = True) -> Guarantee:
+        cart = ready_cart(infinitepay, debtor_email="ap@muster.example", legal_form="gmbh")
+        with django_capture_on_commit_callbacks(execute=run):
+            order = checkout_services.place_order(
+                buyer=buyer, checkout_token=cart.checkout_token, buyer_ip="203.0.113.7"
+            )
+        return Guarantee.objects.select_related("payment").get(payment__order=order)
+
+    return place
+
+
+def calls(guarantee: Guarantee) -> list[tuple[str, str]]:
+    return list(guarantee.api_calls.values_list("step", "outcome"))
+
+
+def reserved(sandbox, vat_id: str) -> Decimal:
+    """What the sandbox's ledger holds against the debtor's limit."""
+    return Decimal(sandbox.debtor(vat_id)["reserved"])
+
+
+def test_flags_off_reserves_and_waits(place, infinitepay, sandbox):
+    guarantee = place(infinitepay)
+    assert guarantee.state == State.RESERVED
+    assert guarantee.ref_no
+    assert guarantee.payment.status == Payment.Status.PENDING
+    assert calls(guarantee) == [("reserve", "approved")]
+    assert sandbox.order(guarantee.order_id)["state"] == "RESERVED"
+
+
+def test_capture_only_stops_before_activation(place, infinitepay, sandbox):
+    infinitepay.auto_capture = True
+    infinitepay.save()
+    guarantee = place(infinitepay)
+    assert guarantee.state == State.CAPTURED
+    assert guarantee.payment.status == Payment.Status.PENDING
+    assert calls(guarantee) == [("reserve", "approved"), ("capture", "approved")]
+    assert sandbox.order(guarantee.order_id)["state"] == "CAPTURED"
+
+
+def test_capture_and_activation_guarantee_the_payment(place, infinitepay, sandbox, buyer):
+    infinitepay.auto_capture = infinitepay.auto_activation = True
+    infinitepay.save()
+    guarantee = place(infinitepay)
+    assert guarantee.state == State.ACTIVATED
+    assert guarantee.payment.status == Payment.Status.PAID_IN_FULL
+    assert guarantee.guaranteed_amount == guarantee.payment.amount
+    assert calls(guarantee) == [
+        ("reserve", "approved"),
+        ("capture", "approved"),
+        ("activate", "approved"),
+    ]
+    # Every call of the payment carried the same ORDER_ID.
+    assert all(guarantee.order_id in c.request_xml for c in guarantee.api_calls.all())
+    assert sandbox.order(guarantee.order_id)["state"] == "ACTIVATED"
+    assert reserved(sandbox, buyer.customer.vat_id) == guarantee.payment.amount
+
+
+def test_denial_at_reserve_declines_with_the_reason(place, infinitepay, sandbox, buyer):
+    customer = buyer.customer
+    customer.vat_id = DENIED_AT_RESERVE.vat_id
+    customer.save()
+    guarantee = place(infinitepay)
+    assert guarantee.state == State.DECLINED
+    assert guarantee.payment.status == Payment.Status.DECLINED
+    assert calls(guarantee) == [("reserve", "denied")]
+    status = infinitepay.integration_type.describe_status(guarantee.payment)
+    assert status.startswith("Payment declined: InfinitePay could not guarantee")
+    assert "credit check" in status
+    assert reserved(sandbox, DENIED_AT_RESERVE.vat_id) == 0
+
+
+def test_denial_at_activation_keeps_the_limit_until_cancel(
+    place, infinitepay, sandbox, buyer, django_capture_on_commit_callbacks
+):
+    customer = buyer.customer
+    customer.vat_id = DENIED_AT_ACTIVATION.vat_id
+    customer.save()
+    infinitepay.auto_capture = infinitepay.auto_activation = True
+    infinitepay.save()
+    guarantee = place(infinitepay)
+    assert guarantee.state == State.ACTIVATION_DENIED
+    assert guarantee.payment.status == Payment.Status.DECLINED
+    assert reserved(sandbox, DENIED_AT_ACTIVATION.vat_id) > 0
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.request_step(guarantee_id=guarantee.pk, step=Step.CANCEL)
+    guarantee.refresh_from_db()
+    assert guarantee.state == State.CANCELED
+    assert reserved(sandbox, DENIED_AT_ACTIVATION.vat_id) == 0
+    assert Payment.objects.get(pk=guarantee.payment_id).status == Payment.Status.CANCELED
+
+
+@pytest.mark.parametrize("fault", ["http_500", "soap_fault", "drop", "timeout", "lost_answer"])
+def test_a_transient_failure_then_success_reserves_once(
+    fault, place, infinitepay, sandbox, buyer, settings
+):
+    settings.INFINITEPAY_READ_TIMEOUT = 0.5
+    sandbox.set_faults(timeout_s=1.5)
+    sandbox.fail_next([fault])
+    guarantee = place(infinitepay)
+    assert guarantee.state == State.RESERVED
+    assert calls(guarantee) == [("reserve", "transient"), ("reserve", "approved")]
+    assert guarantee.attempts == 0
+    first, second = guarantee.api_calls.all()
+    assert (first.attempt, second.attempt) == (1, 2)
+    assert reserved(sandbox, buyer.customer.vat_id) == guarantee.payment.amount  # once
+    assert sandbox.calls()["operations"]["reserveOrder"] == 2
+
+
+def test_retries_exhausted_fail_with_the_reason_and_change_nothing_else(
+    place, infinitepay, sandbox, buyer, settings
+):
+    settings.INFINITEPAY_MAX_ATTEMPTS = 3
+    sandbox.set_faults(rate=1.0, kinds=["http_500"])
+    guarantee = place(infinitepay)
+    assert guarantee.state == State.FAILED
+    assert guarantee.failed_step == Step.RESERVE
+    assert guarantee.resume_state == State.NEW
+    assert guarantee.last_error_message.startswith("Gave up after 3 attempts")
+    assert guarantee.payment.status == Payment.Status.PENDING
+    assert calls(guarantee) == [("reserve", "transient")] * 3
+    assert sandbox.order(guarantee.order_id) is None
+    assert guarantee.step_in_flight == guarantee.pending_step == ""
+
+
+def test_ops_retry_resumes_the_failed_step(
+    place, infinitepay, sandbox, settings, django_capture_on_commit_callbacks
+):
+    settings.INFINITEPAY_MAX_ATTEMPTS = 2
+    sandbox.set_faults(rate=1.0, kinds=["soap_fault"])
+    guarantee = place(infinitepay)
+    assert guarantee.state == State.FAILED
+    sandbox.no_faults()
+    with django_capture_on_commit_callbacks(execute=True):
+        services.retry_guarantee(guarantee_id=guarantee.pk)
+    guarantee.refresh_from_db()
+    assert guarantee.state == State.RESERVED
+    assert guarantee.failed_step == guarantee.resume_state == ""
+
+
+def test_rejected_credentials_fail_at_once(place, infinitepay, sandbox):
+    infinitepay.password = "not-the-password"
+    infinitepay.save()
+    guarantee = place(infinitepay)
+    assert guarantee.state == State.FAILED
+    assert calls(guarantee) == [("reserve", "auth_failed")]
+    assert "credentials" in guarantee.last_error_message
+    infinitepay.refresh_from_db()
+    assert infinitepay.credentials_rejected_at is not None
+
+
+def test_an_invalid_transition_raises_and_changes_nothing(place, infinitepay, sandbox):
+    guarantee = place(infinitepay)  # RESERVED, auto flags off
+    before = Guarantee.objects.filter(pk=guarantee.pk).values().get()
+    with pytest.raises(InvalidTransition, match="Cannot activate a guarantee in state RESERVED"):
+        services.request_step(guarantee_id=guarantee.pk, step=Step.ACTIVATE)
+    with pytest.raises(InvalidTransition):
+        services.retry_guarantee(guarantee_id=guarantee.pk)
+    assert Guarantee.objects.filter(pk=guarantee.pk).values().get() == before
+
+
+def test_a_step_is_asked_for_once(place, infinitepay, sandbox):
+    guarantee = place(infinitepay, run=False)
+    with pytest.raises(services.StepInProgress, match="Reserve is already under way"):
+        services.request_step(guarantee_id=guarantee.pk, step=Step.CHECK_STATUS)
+
+
+def test_a_crash_between_commit_and_enqueue_loses_nothing(
+    place, infinitepay, sandbox, settings, django_capture_on_commit_callbacks
+):
+    guarantee = place(infinitepay, run=False)  # committed, but the task was never sent
+    assert guarantee.state == State.NEW and guarantee.pending_step == Step.RESERVE
+    assert services.sweep_guarantees().requeued == 0  # too early to tell
+    later = timezone.now() + timedelta(seconds=settings.INFINITEPAY_PENDING_GRACE_SECONDS + 1)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.sweep_guarantees(now=later).requeued == 1
+    guarantee.refresh_from_db()
+    assert guarantee.state == State.RESERVED
+
+
+def test_a_step_whose_worker_vanished_is_taken_over(
+    place, infinitepay, sandbox, buyer, settings, django_capture_on_commit_callbacks
+):
+    sandbox.fail_next(["lost_answer"])
+    settings.INFINITEPAY_MAX_ATTEMPTS = 1  # the worker "dies" after its call took effect
+    guarantee = place(infinitepay)
+    # Make it look like the worker vanished mid-call instead of recording the failure.
+    Guarantee.objects.filter(pk=guarantee.pk).update(
+        state=State.NEW,
+        failed_step="",
+        resume_state="",
+        step_in_flight=Step.RESERVE,
+        in_flight_since=timezone.now(),
+    )
+    later = timezone.now() + timedelta(seconds=settings.INFINITEPAY_STEP_LEASE_SECONDS + 1)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.sweep_guarantees(now=later).taken_over == 1
+    guarantee.refresh_from_db()
+    assert guarantee.state == State.RESERVED
+    assert reserved(sandbox, buyer.customer.vat_id) == guarantee.payment.amount
+
+
+def test_check_status_reconciles_a_failed_guarantee(
+    place, infinitepay, sandbox, settings, django_capture_on_commit_callbacks
+):
+    settings.INFINITEPAY_MAX_ATTEMPTS = 1
+    sandbox.fail_next(["lost_answer"])  # reserved at InfinitePay, FAILED with us
+    guarantee = place(infinitepay)
+    assert guarantee.state == State.FAILED
+    with django_capture_on_commit_callbacks(execute=True):
+        services.request_step(guarantee_id=guarantee.pk, step=Step.CHECK_STATUS)
+    guarantee.refresh_from_db()
+    assert guarantee.state == State.RESERVED
+    assert guarantee.ref_no == sandbox.order(guarantee.order_id)["ref_no"]
+
+
+@pytest.mark.parametrize(
+    ("state", "status"),
+    [
+        (State.NEW, Payment.Status.PENDING),
+        (State.RESERVED, Payment.Status.PENDING),
+        (State.CAPTURED, Payment.Status.PENDING),
+        (State.FAILED, Payment.Status.PENDING),
+        (State.ACTIVATED, Payment.Status.PAID_IN_FULL),
+        (State.SETTLED, Payment.Status.PAID_IN_FULL),
+        (State.DECLINED, Payment.Status.DECLINED),
+        (State.ACTIVATION_DENIED, Payment.Status.DECLINED),
+        (State.CANCELED, Payment.Status.CANCELED),
+    ],
+)
+def test_payment_status_in_oros_words(state, status):
+    assert services.payment_status_for(state) == status
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_workers_racing_on_one_guarantee_make_one_call(place, infinitepay, sandbox):
+    if connection.vendor == "sqlite":
+        pytest.skip("SQLite serialises writers; the race needs PostgreSQL (CI runs it)")
+    guarantee = place(infinitepay, run=False)
+    sandbox.set_faults(rate=1.0, kinds=["latency"], latency_ms=300)
+    outcomes = []
+
+    def work():
+        outcomes.append(services.run_step(guarantee_id=guarantee.pk, step=Step.RESERVE).outcome)
+        connection.close()
+
+    workers = [threading.Thread(target=work) for _ in range(2)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    assert sorted(outcomes) == ["approved", "skipped"]
+    assert sandbox.calls()["operations"]["reserveOrder"] == 1
+    assert ApiCall.objects.filter(guarantee=guarantee).count() == 1
+
+
+def test_money_reaches_the_sandbox_in_cents(place, infinitepay, sandbox):
+    guarantee = place(infinitepay)
+    order = sandbox.order(guarantee.order_id)
+    assert Decimal(order["amount_gross"]) == guarantee.payment.amount

@@ -1,0 +1,118 @@
+"""Real processes for tests: a Celery worker on Redis, against the test database.
+
+Tests that use them are marked `services`: they need PostgreSQL and Redis. Without them
+they are skipped on a developer's machine, and in CI (CI=true) the run fails instead.
+"""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+import redis
+from django.conf import settings
+from django.db import connection
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def require_services() -> None:
+    """Skip (locally) or fail (CI) unless PostgreSQL and Redis are what the tests run on."""
+    problem = None
+    if connection.vendor != "postgresql":
+        problem = "needs PostgreSQL (set DATABASE_URL)"
+    elif not settings.CELERY_BROKER_URL.startswith("redis://"):
+        problem = "needs Redis as the broker (set CELERY_BROKER_URL)"
+    else:
+        try:
+            redis.Redis.from_url(settings.CELERY_BROKER_URL).ping()
+        except redis.RedisError as error:
+            problem = f"Redis does not answer: {error}"
+    if problem:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"CI requires the real services: {problem}")
+        pytest.skip(problem)
+
+
+def worker_database_url() -> str:
+    """The URL of the database this test runs on (the test database, not the real one)."""
+    db = connection.settings_dict
+    user = db.get("USER") or "postgres"
+    password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
+    host = f"{db.get('HOST') or '127.0.0.1'}:{db.get('PORT') or 5432}"
+    return f"postgres://{user}{password}@{host}/{db['NAME']}"
+
+
+class WorkerProcess:
+    """A `celery worker` subprocess with a thread pool, sharing this test's database."""
+
+    def __init__(self, *, extra_env: dict[str, str], log_path: Path) -> None:
+        self.extra_env = extra_env
+        self.log_path = log_path
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> "WorkerProcess":
+        env = {
+            **os.environ,
+            "DATABASE_URL": worker_database_url(),
+            "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
+            "CONN_MAX_AGE": "0",
+            **self.extra_env,
+        }
+        log = self.log_path.open("ab")
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "backoffice",
+                "worker",
+                "--pool",
+                "threads",
+                "--concurrency",
+                "8",
+                "--loglevel",
+                "INFO",
+                "--without-gossip",
+                "--without-mingle",
+                "--hostname",
+                f"test-{os.getpid()}-{time.monotonic_ns()}@%h",
+            ],  # fmt: skip
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        return self
+
+    def kill(self) -> None:
+        """SIGKILL: no warm shutdown, unacknowledged messages stay with the broker."""
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(signal.SIGKILL)
+            self.process.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+
+def wait_for(condition: Callable[[], object], *, timeout: float, what: str) -> object:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.1)
+    raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")
