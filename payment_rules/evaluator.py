@@ -11,11 +11,14 @@ OroCommerce's five steps, kept exactly:
 5. union their methods in that order, each once, keeping only methods whose integration is
    active and whose type finds it applicable.
 
-Step 2 and the "disabled" part of step 3 are one indexed query. Steps 3 and 4 walk the rules
-in order and stop at the first applied "stop further processing" rule, so expressions of
-rules that would be cut off anyway are not evaluated. The methods of the kept rules come in
-one more query. With `explain=True` the same steps run over every rule and record, rule by
-rule, why it did or did not apply: the rule simulator shows that trace.
+Step 2 and the "disabled" part of step 3 are one indexed query (payment_rules.prefilter);
+it also leaves out the rules after the first matching one that stops processing without
+an expression, since step 4 would cut them off anyway. Steps 3 and 4 walk the rules in
+order and stop at the first applied "stop further processing" rule, so expressions of
+rules that would be cut off are not evaluated. The methods of the kept rules and their
+integrations come in two more queries, however many rules there are. With `explain=True`
+the same steps run over every rule and record, rule by rule, why it did or did not apply:
+the rule simulator shows that trace.
 """
 
 from __future__ import annotations
@@ -26,21 +29,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import models
-from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q
 
 from integrations import registry
 from integrations.models import Integration
 
-from . import expressions
-from .context import Address, CheckoutContext
+from . import expressions, prefilter
+from .context import CheckoutContext
 from .methods import PaymentMethod
-from .models import (
-    PaymentRule,
-    RuleDestination,
-    RuleDestinationPostalCode,
-    RuleMethod,
-    normalize_postal_code,
-)
+from .models import RuleMethod
+from .prefilter import RuleRow
 
 logger = logging.getLogger(__name__)
 
@@ -97,17 +94,22 @@ def evaluate(
     if not currency:
         return Evaluation(methods=[], trace=[])
 
+    billing = context.billing_address
     traces: dict[int, RuleTrace] = {}
     candidates = []
-    for rule in _prefiltered_rules(context, currency=currency, explain=explain):
+    if explain:
+        rules = prefilter.all_rules_explained(currency=currency, billing_address=billing)
+    else:
+        rules = prefilter.matching_rules(currency=currency, billing_address=billing)
+    for rule in rules:
         outcome = _prefilter_outcome(rule) if explain else None
         if outcome is None:
             candidates.append(rule)
         else:
-            traces[rule["id"]] = _rule_trace(rule, outcome)
+            traces[rule.id] = _rule_trace(rule, outcome)
 
     kept = _apply_expressions_and_stop(context, candidates, traces, explain=explain)
-    methods_by_rule = _methods_of(rule["id"] for rule in kept)
+    methods_by_rule = _methods_of(rule.id for rule in kept)
     methods = _union_methods(context, kept, methods_by_rule, set(exclude), traces)
 
     if not explain:
@@ -116,49 +118,12 @@ def evaluate(
     return Evaluation(methods=methods, trace=trace)
 
 
-# Step 2: one query. In explain mode, the same conditions become columns instead of filters.
-
-_RULE_FIELDS = ("id", "name", "sort_order", "currency", "enabled", "stop_processing", "expression")
-
-
-def _prefiltered_rules(
-    context: CheckoutContext, *, currency: str, explain: bool
-) -> Iterable[dict[str, Any]]:
-    currency_matches = Q(currency=currency)
-    destination_matches = _destination_condition(context.billing_address)
-    rules = PaymentRule.objects.order_by("sort_order", "id")
-    if not explain:
-        return rules.filter(currency_matches, destination_matches, enabled=True).values(
-            *_RULE_FIELDS
-        )
-    return rules.annotate(
-        currency_matches=ExpressionWrapper(currency_matches, output_field=BooleanField()),
-        destination_matches=ExpressionWrapper(destination_matches, output_field=BooleanField()),
-    ).values(*_RULE_FIELDS, "currency_matches", "destination_matches")
-
-
-def _destination_condition(address: Address | None) -> Q:
-    """Rules without destinations, or with one matching the billing address."""
-    has_destinations = Exists(RuleDestination.objects.filter(rule=OuterRef("pk")))
-    if address is None or not address.country.strip():
-        return ~Q(has_destinations)
-    postal_codes = RuleDestinationPostalCode.objects.filter(destination=OuterRef("pk"))
-    matching = RuleDestination.objects.filter(
-        Q(region="") | Q(region=address.region.strip().upper()),
-        ~Exists(postal_codes)
-        | Exists(postal_codes.filter(postal_code=normalize_postal_code(address.postal_code))),
-        rule=OuterRef("pk"),
-        country=address.country.strip().upper(),
-    )
-    return ~Q(has_destinations) | Q(Exists(matching))
-
-
-def _prefilter_outcome(rule: dict[str, Any]) -> RuleOutcome | None:
-    if not rule["currency_matches"]:
+def _prefilter_outcome(rule: RuleRow) -> RuleOutcome | None:
+    if not rule.currency_matches:
         return RuleOutcome.WRONG_CURRENCY
-    if not rule["destination_matches"]:
+    if not rule.destination_matches:
         return RuleOutcome.DESTINATION_MISMATCH
-    if not rule["enabled"]:
+    if not rule.enabled:
         return RuleOutcome.DISABLED
     return None
 
@@ -168,39 +133,37 @@ def _prefilter_outcome(rule: dict[str, Any]) -> RuleOutcome | None:
 
 def _apply_expressions_and_stop(
     context: CheckoutContext,
-    candidates: list[dict[str, Any]],
+    candidates: list[RuleRow],
     traces: dict[int, RuleTrace],
     *,
     explain: bool,
-) -> list[dict[str, Any]]:
-    kept: list[dict[str, Any]] = []
+) -> list[RuleRow]:
+    kept: list[RuleRow] = []
     variables: dict[str, Any] | None = None
-    stopped_by: dict[str, Any] | None = None
+    stopped_by: RuleRow | None = None
     for rule in candidates:
         if stopped_by is not None:
             if not explain:
                 break
-            detail = f"Cut off by {stopped_by['name']!r}."
-            traces[rule["id"]] = _rule_trace(rule, RuleOutcome.CUT_OFF, detail)
+            detail = f"Cut off by {stopped_by.name!r}."
+            traces[rule.id] = _rule_trace(rule, RuleOutcome.CUT_OFF, detail)
             continue
-        if rule["expression"]:
+        if rule.expression:
             if variables is None:
                 variables = expressions.variables_for(context)
             outcome, detail = _check_expression(rule, variables)
             if outcome is not None:
-                traces[rule["id"]] = _rule_trace(rule, outcome, detail)
+                traces[rule.id] = _rule_trace(rule, outcome, detail)
                 continue
         kept.append(rule)
-        if rule["stop_processing"]:
+        if rule.stop_processing:
             stopped_by = rule
     return kept
 
 
-def _check_expression(
-    rule: dict[str, Any], variables: dict[str, Any]
-) -> tuple[RuleOutcome | None, str]:
+def _check_expression(rule: RuleRow, variables: dict[str, Any]) -> tuple[RuleOutcome | None, str]:
     try:
-        if expressions.matches(rule["expression"], variables):
+        if expressions.matches(rule.expression, variables):
             return None, ""
     except Exception as error:  # a broken rule must never break checkout
         message = (
@@ -210,8 +173,8 @@ def _check_expression(
         )
         logger.warning(
             "Payment rule %s (%r) dropped: its expression failed: %s",
-            rule["id"],
-            rule["name"],
+            rule.id,
+            rule.name,
             message,
         )
         return RuleOutcome.EXPRESSION_ERROR, message
@@ -221,21 +184,37 @@ def _check_expression(
 # Step 5: the union of the kept rules' methods.
 
 
-def _methods_of(rule_ids: Iterable[int]) -> dict[int, list[RuleMethod]]:
+@dataclass(frozen=True)
+class _MethodConfig:
+    integration: Integration
+    options: Any
+
+
+def _methods_of(rule_ids: Iterable[int]) -> dict[int, list[_MethodConfig]]:
+    """The method configurations of these rules: two queries, whatever their number.
+
+    Configurations come as plain rows and each integration once, since thousands of rules
+    share a handful of integrations.
+    """
     ids = list(rule_ids)
-    by_rule: dict[int, list[RuleMethod]] = {rule_id: [] for rule_id in ids}
+    by_rule: dict[int, list[_MethodConfig]] = {rule_id: [] for rule_id in ids}
     if not ids:
         return by_rule
-    configs = RuleMethod.objects.filter(rule_id__in=ids).select_related("integration")
-    for config in configs.order_by("id"):
-        by_rule[config.rule_id].append(config)
+    rows = list(
+        RuleMethod.objects.filter(rule_id__in=ids)
+        .order_by("id")
+        .values_list("rule_id", "integration_id", "options")
+    )
+    integrations = Integration.objects.in_bulk({integration_id for _, integration_id, _ in rows})
+    for rule_id, integration_id, options in rows:
+        by_rule[rule_id].append(_MethodConfig(integrations[integration_id], options))
     return by_rule
 
 
 def _union_methods(
     context: CheckoutContext,
-    kept: list[dict[str, Any]],
-    methods_by_rule: dict[int, list[RuleMethod]],
+    kept: list[RuleRow],
+    methods_by_rule: dict[int, list[_MethodConfig]],
     exclude: set[str],
     traces: dict[int, RuleTrace],
 ) -> list[PaymentMethod]:
@@ -243,7 +222,7 @@ def _union_methods(
     applicability: dict[int, tuple[bool, str]] = {}
     for index, rule in enumerate(kept):
         method_traces = []
-        for config in methods_by_rule[rule["id"]]:
+        for config in methods_by_rule[rule.id]:
             integration = config.integration
             identifier = integration.method_identifier
             if identifier in offered:
@@ -260,8 +239,8 @@ def _union_methods(
             if outcome is MethodOutcome.OFFERED:
                 offered[identifier] = _payment_method(integration, config.options)
             method_traces.append(MethodTrace(identifier, integration.name, outcome, detail))
-        stops = bool(rule["stop_processing"]) and index == len(kept) - 1
-        traces[rule["id"]] = _rule_trace(
+        stops = bool(rule.stop_processing) and index == len(kept) - 1
+        traces[rule.id] = _rule_trace(
             rule, RuleOutcome.APPLIED, stops_processing=stops, methods=tuple(method_traces)
         )
     return list(offered.values())
@@ -290,7 +269,7 @@ def _payment_method(integration: Integration, options: Any) -> PaymentMethod:
 
 
 def _rule_trace(
-    rule: dict[str, Any],
+    rule: RuleRow,
     outcome: RuleOutcome,
     detail: str = "",
     *,
@@ -298,10 +277,10 @@ def _rule_trace(
     methods: tuple[MethodTrace, ...] = (),
 ) -> RuleTrace:
     return RuleTrace(
-        rule_id=rule["id"],
-        name=rule["name"],
-        sort_order=rule["sort_order"],
-        currency=rule["currency"],
+        rule_id=rule.id,
+        name=rule.name,
+        sort_order=rule.sort_order,
+        currency=rule.currency,
         outcome=outcome,
         detail=detail,
         stops_processing=stops_processing,
