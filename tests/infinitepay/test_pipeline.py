@@ -264,7 +264,13 @@ def test_payment_status_in_oros_words(state, status):
 def test_two_workers_racing_on_one_guarantee_make_one_call(place, infinitepay, sandbox):
     if connection.vendor == "sqlite":
         pytest.skip("SQLite serialises writers; the race needs PostgreSQL (CI runs it)")
-    guarantee = place(infinitepay, run=False)
+    guarantee = place(infinitepay)
+    # Start over as if Reserve had just been asked for (committed, as workers see it).
+    sandbox.reset()
+    Guarantee.objects.filter(pk=guarantee.pk).update(
+        state=State.NEW, pending_step=Step.RESERVE, pending_since=timezone.now()
+    )
+    ApiCall.objects.filter(guarantee=guarantee).delete()
     sandbox.set_faults(rate=1.0, kinds=["latency"], latency_ms=300)
     outcomes = []
 
