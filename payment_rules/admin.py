@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Prefetch, QuerySet
+from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import path
@@ -56,22 +57,22 @@ class RuleDestinationInline(admin.TabularInline):
     verbose_name_plural = "Destinations (billing address; none means everywhere)"
 
 
+class RuleMethodFormSet(BaseInlineFormSet):
+    # A rule without methods offers nothing: say so in the product's words.
+    default_error_messages = {"too_few_forms": "A payment rule needs at least one method."}
+
+
 class RuleMethodInline(admin.TabularInline):
     model = RuleMethod
+    formset = RuleMethodFormSet
     fields = ["integration", "options"]
     extra = 0
     min_num = 1
-    validate_min = True
     verbose_name_plural = "Payment methods (at least one)"
 
     def get_formset(self, request, obj=None, **kwargs):
-        formset = super().get_formset(request, obj, **kwargs)
-        # A rule without methods offers nothing: say so in the product's words.
-        formset.error_messages = {
-            **formset.error_messages,
-            "too_few_forms": "A payment rule needs at least one method.",
-        }
-        return formset
+        # The admin shows min_num forms but only checks it when asked to.
+        return super().get_formset(request, obj, validate_min=True, **kwargs)
 
 
 class MethodIntegrationFilter(admin.SimpleListFilter):

@@ -62,7 +62,7 @@ _COUNTRY_CHOICES = [("", "— none —"), *countries]
 class SimulationForm(forms.Form):
     """A checkout typed by an admin, to see which rules apply and why."""
 
-    currency = forms.CharField(max_length=3, initial="EUR", validators=[currency_validator])
+    currency = forms.CharField(max_length=3, initial="EUR", help_text="ISO 4217, e.g. EUR.")
     billing_country = forms.ChoiceField(
         choices=_COUNTRY_CHOICES, required=False, help_text="None: a checkout without address."
     )
@@ -92,7 +92,9 @@ class SimulationForm(forms.Form):
     )
 
     def clean_currency(self) -> str:
-        return self.cleaned_data["currency"].strip().upper()
+        currency = self.cleaned_data["currency"].strip().upper()
+        currency_validator(currency)
+        return currency
 
     def clean_line_items(self) -> tuple[LineItem, ...]:
         items = []
