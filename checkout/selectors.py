@@ -109,6 +109,42 @@ def customer_order(*, buyer: Buyer, number: str) -> Order | None:
     return customer_orders(buyer=buyer).filter(number=number).first()
 
 
+def order_context(order: Order) -> context.CheckoutContext:
+    """The checkout context of a placed order, from its snapshots (for paying it again)."""
+    return context.CheckoutContext(
+        currency=order.currency,
+        billing_address=order.billing_address_context(),
+        shipping_address=order.shipping_address_context(),
+        subtotal=order.subtotal,
+        total=order.total,
+        line_items=tuple(
+            context.LineItem(
+                sku=line.sku,
+                name=line.name,
+                quantity=line.quantity,
+                unit_price=line.unit_price,
+                vat_rate=line.vat_rate,
+            )
+            for line in order.lines.all()
+        ),
+        customer=order.customer.as_context(),
+        buyer=context.Buyer(email=order.buyer.user.email, id=order.buyer_id),
+    )
+
+
+def can_pay_again(order: Order) -> bool:
+    payment = order.current_payment
+    return payment is not None and payment.status == Payment.Status.DECLINED
+
+
+def pay_again_methods(order: Order) -> list[PaymentMethod]:
+    """What the rules allow for this order now, less every method that declined it."""
+    declined = order.payments.filter(status=Payment.Status.DECLINED).values_list(
+        "method", flat=True
+    )
+    return applicable_methods(context=order_context(order), exclude=set(declined))
+
+
 def describe_payment_status(payment: Payment) -> str:
     """The payment status in the buyer's words, as the payment's integration type tells it."""
     return registry.get_type(payment.integration.type).describe_status(payment)

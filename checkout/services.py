@@ -212,6 +212,43 @@ def place_order(*, buyer: Buyer, checkout_token: uuid.UUID, buyer_ip: str | None
     return order
 
 
+@transaction.atomic
+def pay_again(
+    *, order: Order, method: str, debtor_email: str = "", legal_form: str = ""
+) -> Payment:
+    """Pay a declined order with another method the rules allow; the order stays the same.
+
+    The order row is locked, so a double submit finds the new payment and changes nothing.
+    """
+    order = (
+        Order.objects.select_for_update(of=("self",))
+        .select_related("current_payment", "customer", "buyer__user")
+        .get(pk=order.pk)
+    )
+    if not selectors.can_pay_again(order):
+        raise CheckoutError("This order's payment was not declined.", step="order")
+    allowed = [m.identifier for m in selectors.pay_again_methods(order)]
+    if method not in allowed:
+        raise ValidationError("Choose one of the payment methods offered.")
+    identifier = registry.MethodIdentifier.parse(method)
+    integration_type = registry.get_type(identifier.type_key)
+    if not selectors.method_needs_debtor_data(identifier.type_key):
+        debtor_email = legal_form = ""
+    elif not (debtor_email and legal_form in LegalForm.values):
+        raise ValidationError("This payment method needs your e-mail and legal form.")
+    integration = integration_type.model.objects.get(pk=identifier.integration_id)
+    payment = _create_payment(
+        order=order,
+        integration=integration,
+        method=method,
+        debtor_email=debtor_email,
+        legal_form=legal_form,
+    )
+    order.save(update_fields=["current_payment"])
+    integration_type.start(payment)
+    return payment
+
+
 def set_payment_status(*, payment: Payment, status: Payment.Status) -> None:
     """Record a payment's status in Oro's words; integration types call this on change."""
     payment.status = status

@@ -10,8 +10,9 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from . import selectors, services
@@ -272,7 +273,68 @@ def order_detail(request: HttpRequest, number: str) -> HttpResponse:
             "lines": order.lines.all(),
             "payment": current,
             "payment_status": selectors.describe_payment_status(current) if current else "",
+            "can_pay_again": selectors.can_pay_again(order),
         },
+    )
+
+
+@buyer_required
+def order_status(request: HttpRequest, number: str) -> JsonResponse:
+    """The payment status the order page follows while the guarantee runs."""
+    order = selectors.customer_order(buyer=request.buyer, number=number)
+    if order is None:
+        raise Http404("No such order.")
+    current = order.current_payment
+    pay_again_url = reverse("checkout:pay_again", args=[order.number])
+    return JsonResponse(
+        {
+            "code": current.status if current else "",
+            "status": selectors.describe_payment_status(current) if current else "No payment",
+            "pay_again_url": pay_again_url if selectors.can_pay_again(order) else None,
+        }
+    )
+
+
+@buyer_required
+def pay_again(request: HttpRequest, number: str) -> HttpResponse:
+    """After a decline: pay the same order with another method the rules allow."""
+    order = selectors.customer_order(buyer=request.buyer, number=number)
+    if order is None:
+        raise Http404("No such order.")
+    if not selectors.can_pay_again(order):
+        return redirect("checkout:order_detail", number=order.number)
+    methods = selectors.pay_again_methods(order)
+    needs_debtor_data = {
+        m.identifier for m in methods if selectors.method_needs_debtor_data(m.type_key)
+    }
+    form = PaymentMethodForm(
+        request.POST or None,
+        methods=methods,
+        needs_debtor_data=needs_debtor_data,
+        initial={"debtor_email": request.buyer.email},
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.pay_again(
+                order=order,
+                method=form.cleaned_data["method"],
+                debtor_email=form.cleaned_data["debtor_email"],
+                legal_form=form.cleaned_data["legal_form"],
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        except services.CheckoutError:
+            pass  # paid again already (a second submit): the order page shows how
+        else:
+            messages.success(request, "Thank you: the order is being paid with your new choice.")
+            return redirect("checkout:order_detail", number=order.number)
+        if not form.errors:
+            return redirect("checkout:order_detail", number=order.number)
+    debtor_data_for = [m.label for m in methods if m.identifier in needs_debtor_data]
+    return render(
+        request,
+        "checkout/pay_again.html",
+        {"order": order, "form": form, "methods": methods, "debtor_data_for": debtor_data_for},
     )
 
 

@@ -7,7 +7,7 @@ from tests.factories import StaffUserFactory
 
 IN_CI = os.environ.get("CI") == "true"
 
-pytest_plugins = ["tests.storefront"]
+pytest_plugins = ["tests.storefront", "tests.sandbox_fixtures"]
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:

@@ -9,7 +9,6 @@ from django.urls import reverse
 
 from checkout import selectors, services
 from checkout.models import Order, Payment
-from integrations import registry
 from payment_rules.selectors import applicable_methods
 
 from .factories import BuyerFactory, CustomerAddressFactory, CustomerFactory, UserFactory
@@ -198,24 +197,13 @@ def test_checkout_with_payment_term(buyer_client, buyer, paper, payment_term, ru
     )
     assert payment.debtor_email == payment.legal_form == ""
     page = buyer_client.get(response.url).content.decode()
-    assert '<span id="payment-status" class="status">Pending payment</span>' in page
+    assert 'data-code="pending">Pending payment</span>' in page
     assert buyer.cart.lines.count() == 0
 
 
 def test_checkout_with_infinitepay_keeps_the_debtor_data_and_starts_the_payment(
-    buyer_client, buyer, paper, infinitepay, monkeypatch, rules
+    buyer_client, buyer, paper, infinitepay, rules, django_capture_on_commit_callbacks
 ):
-    # The seam at the registry boundary until the guarantee pipeline exists: record the
-    # start the real type will do (create a guarantee, enqueue its reserve on commit).
-    started = []
-    infinitepay_type = registry.get_type("infinitepay")
-    monkeypatch.setattr(
-        infinitepay_type,
-        "start",
-        lambda payment: started.append(
-            (payment.pk, payment.order.number, Payment.objects.filter(pk=payment.pk).exists())
-        ),
-    )
     walk_to_payment(buyer_client, buyer, paper)
     buyer_client.post(
         reverse("checkout:payment"),
@@ -228,15 +216,20 @@ def test_checkout_with_infinitepay_keeps_the_debtor_data_and_starts_the_payment(
     review = buyer_client.get(reverse("checkout:review")).content.decode()
     assert "accounts@muster.example" in review and "GmbH" in review
 
-    buyer_client.post(
-        reverse("checkout:place_order"), {"checkout_token": review_token(buyer_client)}
-    )
+    with django_capture_on_commit_callbacks() as enqueued:
+        buyer_client.post(
+            reverse("checkout:place_order"), {"checkout_token": review_token(buyer_client)}
+        )
     payment = Payment.objects.get()
     assert payment.method == infinitepay.method_identifier
     assert payment.integration_id == infinitepay.pk
     assert (payment.debtor_email, payment.legal_form) == ("accounts@muster.example", "gmbh")
     assert payment.order.current_payment == payment
-    assert started == [(payment.pk, payment.order.number, True)]
+    # InfinitePay's start: a guarantee waiting for Reserve, enqueued once the order commits.
+    assert payment.guarantee.state == "new"
+    assert payment.guarantee.pending_step == "reserve"
+    assert payment.guarantee.order_id.startswith(payment.order.number)
+    assert len(enqueued) == 1
 
 
 def test_a_double_click_or_a_refresh_places_one_order(

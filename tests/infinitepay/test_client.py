@@ -22,13 +22,13 @@ from infinitepay.messages import (
 from infinitepay.sandbox.accounts import DENIED_AT_ACTIVATION, DENIED_AT_RESERVE, SMALL_LIMIT
 from infinitepay.sandbox.faults import FaultKind
 from infinitepay.wire import ErrorCode
-from tests.infinitepay.conftest import SANDBOX_CREDENTIALS
 from tests.infinitepay.factories import (
     AmountsFactory,
     DebtorFactory,
     InvoiceFactory,
     ReserveRequestFactory,
 )
+from tests.sandbox_fixtures import SANDBOX_CREDENTIALS
 
 
 def follow_up(kind, reserve, **extra):

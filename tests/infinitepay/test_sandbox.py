@@ -19,8 +19,8 @@ from infinitepay.client import InfinitePayClient
 from infinitepay.messages import CheckStatusRequest, ModifyRequest, Operation
 from infinitepay.sandbox.accounts import PERSONAS, SMALL_LIMIT
 from infinitepay.sandbox.faults import FaultInjector, FaultKind, FaultPlan
-from tests.infinitepay.conftest import SANDBOX_CREDENTIALS
 from tests.infinitepay.factories import AmountsFactory, DebtorFactory, ReserveRequestFactory
+from tests.sandbox_fixtures import SANDBOX_CREDENTIALS
 
 
 def wire_now() -> datetime:

@@ -18,7 +18,6 @@ from infinitepay.messages import (
     CheckStatusRequest,
     ModifyRequest,
 )
-from tests.infinitepay.conftest import SANDBOX_CREDENTIALS
 from tests.infinitepay.factories import (
     AddressFactory,
     AmountsFactory,
@@ -27,6 +26,7 @@ from tests.infinitepay.factories import (
     InvoiceFactory,
     ReserveRequestFactory,
 )
+from tests.sandbox_fixtures import SANDBOX_CREDENTIALS
 
 NOW = datetime(2026, 3, 2, 9, 30, 15, tzinfo=UTC)
 
