@@ -1,4 +1,8 @@
-"""Payment Term as an integration type: always applicable, nothing to call."""
+"""Payment Term as an integration type: pay by invoice on the shop's terms, nothing to call.
+
+OroCommerce offers Payment Term to customers that have a term assigned; here every
+customer buys on the shop's one term (named in the method's label), so it always applies.
+"""
 
 from typing import Any
 
@@ -21,4 +25,5 @@ class PaymentTermType:
         return None
 
     def describe_status(self, payment: Any) -> str:
-        return "Pending payment"
+        # The shop marks the invoice paid itself; the payment's own status says it all.
+        return payment.get_status_display()
