@@ -165,6 +165,8 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "data_folder_out": str(_broker_dir / "queue"),
         "processed_folder": str(_broker_dir / "processed"),
         "control_folder": str(_broker_dir / "control"),
+        # The file system is polled; a short interval keeps each pipeline step quick.
+        "polling_interval": 0.1,
     }
 else:
     # A message a killed worker held comes back after this long (tasks are acks_late).
