@@ -120,7 +120,7 @@ def billing(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         services.choose_billing_address(cart=cart, address=form.cleaned_data["address"])
         return redirect("checkout:shipping")
-    return _render_step(request, "billing", cart, lines, {"form": form})
+    return _render_step(request, "billing", cart, lines, {"form": form, "kind": "billing"})
 
 
 @buyer_required
@@ -136,7 +136,7 @@ def shipping(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         services.choose_shipping_address(cart=cart, address=form.cleaned_data["address"])
         return redirect("checkout:shipping_method")
-    return _render_step(request, "shipping", cart, lines, {"form": form})
+    return _render_step(request, "shipping", cart, lines, {"form": form, "kind": "shipping"})
 
 
 @buyer_required
