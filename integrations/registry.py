@@ -15,7 +15,13 @@ if TYPE_CHECKING:
 
 
 class IntegrationType(Protocol):
-    """What every integration type offers to the rest of the product."""
+    """What every integration type offers to the rest of the product.
+
+    Optional, looked up with getattr by the few places that use them:
+    - `needs_debtor_data: bool`: checkout asks the buyer for e-mail and legal form;
+    - `check_connection(integration) -> tuple[bool, str]`: one authenticated provider call,
+      offered as an admin action.
+    """
 
     key: str  # short, stable, lower case; the prefix of method identifiers
     name: str  # shown to admins
