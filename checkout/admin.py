@@ -186,6 +186,11 @@ class OrderAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
         return False
 
+    def render_change_form(self, request: HttpRequest, context, *args, obj=None, **kwargs):
+        if obj is not None:
+            context["payment_details"] = payment_details(obj)
+        return super().render_change_form(request, context, *args, obj=obj, **kwargs)
+
     @admin.display(description="payment method", ordering="current_payment__integration__name")
     def payment_method(self, order: Order) -> str:
         payment = order.current_payment
@@ -211,6 +216,21 @@ class OrderAdmin(admin.ModelAdmin):
             "<div>{} %: {} on {}</div>",
             ((v.percent, v.vat, v.taxable) for v in order.totals.vat),
         )
+
+
+def payment_details(order: Order) -> list[dict]:
+    """Each payment with the template its integration type shows it with, if it has one.
+
+    `admin_payment_template` is optional in the type interface: a type that calls a provider
+    names a template (reading its own data through the payment's reverse relations), so
+    this app never imports the provider's.
+    """
+    details = []
+    for payment in order.payments.select_related("integration"):
+        template = getattr(payment.integration.integration_type, "admin_payment_template", "")
+        if template:
+            details.append({"payment": payment, "template": template})
+    return details
 
 
 def _address_html(address: dict[str, str]) -> str:

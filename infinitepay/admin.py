@@ -1,13 +1,32 @@
+from collections import defaultdict
+from collections.abc import Collection
+from datetime import date
+from decimal import Decimal
+
+from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.db.models import Q, QuerySet
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
+from django.utils.text import Truncator
+from django.utils.timesince import timesince
 from django.views.decorators.http import require_POST
 
 from integrations.admin import IntegrationTypeAdmin
 
+from . import selectors
 from .forms import InfinitePayIntegrationForm
-from .models import InfinitePayIntegration
+from .models import ApiCall, Guarantee, InfinitePayIntegration
+from .operations import Operation, OperationReport, apply_to_guarantees, available_operations
+from .states import State
+from .templatetags.infinitepay_admin import outcome_badge, state_badge
 
 
 @admin.register(InfinitePayIntegration)
@@ -58,3 +77,409 @@ class InfinitePayIntegrationAdmin(IntegrationTypeAdmin):
         return HttpResponseRedirect(
             reverse("admin:infinitepay_infinitepayintegration_change", args=[integration.pk])
         )
+
+
+# --- Guarantees: the ops back office -------------------------------------------------------
+
+# Operations that ask first: Activate for the delivery date, Cancel for a confirmation.
+ASKING_FIRST = frozenset({Operation.ACTIVATE, Operation.CANCEL})
+MAX_REASONS_SHOWN = 10
+
+
+class DeliveryDateForm(forms.Form):
+    delivery_date = forms.DateField(
+        initial=timezone.localdate,
+        widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"}),
+        help_text="When the goods reached the buyer; InfinitePay guarantees from this date.",
+    )
+
+
+class UnderWayFilter(admin.SimpleListFilter):
+    title = "step under way"
+    parameter_name = "under_way"
+
+    def lookups(self, request: HttpRequest, model_admin) -> list[tuple[str, str]]:
+        return [("yes", "Queued or in flight"), ("no", "Nothing under way")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Guarantee]) -> QuerySet[Guarantee]:
+        under_way = ~Q(pending_step="") | ~Q(step_in_flight="")
+        if self.value() == "yes":
+            return queryset.filter(under_way)
+        if self.value() == "no":
+            return queryset.exclude(under_way)
+        return queryset
+
+
+@admin.register(Guarantee)
+class GuaranteeAdmin(admin.ModelAdmin):
+    """Every guarantee, what is stuck or failed and why, and the operations ops run on them.
+
+    Guarantees change only through the pipeline: the page reads, and each operation checks
+    its permission here and its preconditions in the services, row by row.
+    """
+
+    list_display = [
+        "status",
+        "order_number",
+        "customer",
+        "integration",
+        "amount",
+        "age",
+        "attempts",
+        "last_error",
+    ]
+    list_display_links = ["order_number"]
+    list_filter = ["state", UnderWayFilter, "integration", "created_at"]
+    search_fields = [
+        "payment__order__number",
+        "=ref_no",
+        "=payment__order__customer__vat_id",
+        "=order_id",
+    ]
+    search_help_text = "Order number, REF_NO or the customer's VAT ID."
+    date_hierarchy = "created_at"
+    # Every column comes from these joins: the list runs the same queries for any number of rows.
+    list_select_related = ["payment__order__customer", "integration"]
+    actions = ["retry", "capture", "activate", "cancel", "check_status", "apply_transaction"]
+    fieldsets = [
+        (None, {"fields": ["order", "customer", "amount", "integration", "state"]}),
+        (
+            "InfinitePay",
+            {"fields": ["order_id", "ref_no", "debtor_id", "guaranteed_amount", "delivery_date"]},
+        ),
+        (
+            "Pipeline",
+            {
+                "fields": [
+                    ("pending_step", "pending_since"),
+                    ("step_in_flight", "in_flight_since"),
+                    "attempts",
+                    "next_retry_at",
+                    ("failed_step", "resume_state"),
+                    "last_error_code",
+                    "last_error_message",
+                    ("created_at", "updated_at"),
+                ]
+            },
+        ),
+    ]
+    readonly_fields = ["order", "customer", "amount"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Guarantee]:
+        return super().get_queryset(request).select_related(*self.list_select_related)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    # One permission per operation (see Guarantee.Meta.permissions).
+    def has_operation_permission(self, request: HttpRequest, operation: Operation) -> bool:
+        return request.user.has_perm(f"{self.opts.app_label}.{operation.permission}")
+
+    def has_retry_permission(self, request: HttpRequest) -> bool:
+        return self.has_operation_permission(request, Operation.RETRY)
+
+    def has_capture_permission(self, request: HttpRequest) -> bool:
+        return self.has_operation_permission(request, Operation.CAPTURE)
+
+    def has_activate_permission(self, request: HttpRequest) -> bool:
+        return self.has_operation_permission(request, Operation.ACTIVATE)
+
+    def has_cancel_permission(self, request: HttpRequest) -> bool:
+        return self.has_operation_permission(request, Operation.CANCEL)
+
+    def has_check_status_permission(self, request: HttpRequest) -> bool:
+        return self.has_operation_permission(request, Operation.CHECK_STATUS)
+
+    def has_apply_transaction_permission(self, request: HttpRequest) -> bool:
+        return self.has_operation_permission(request, Operation.APPLY_TRANSACTION)
+
+    # --- The list ---------------------------------------------------------------------
+
+    def changelist_view(self, request: HttpRequest, extra_context=None) -> HttpResponse:
+        extra_context = {**(extra_context or {}), "state_counts": state_counts_line()}
+        return super().changelist_view(request, extra_context)
+
+    @admin.display(description="state", ordering="state")
+    def status(self, guarantee: Guarantee) -> SafeString:
+        under_way = ""
+        if guarantee.step_in_flight:
+            under_way = f"{guarantee.get_step_in_flight_display()} in flight"
+        elif guarantee.pending_step:
+            under_way = f"{guarantee.get_pending_step_display()} queued"
+        elif guarantee.failed_step:
+            under_way = f"at {guarantee.get_failed_step_display().lower()}"
+        return format_html("{} {}", state_badge(guarantee.state), under_way)
+
+    @admin.display(description="order", ordering="payment__order__number")
+    def order_number(self, guarantee: Guarantee) -> str:
+        return guarantee.payment.order.number
+
+    @admin.display(description="customer", ordering="payment__order__customer__name")
+    def customer(self, guarantee: Guarantee) -> str:
+        return str(guarantee.payment.order.customer)
+
+    @admin.display(description="amount", ordering="payment__amount")
+    def amount(self, guarantee: Guarantee) -> str:
+        return f"{guarantee.payment.amount} {guarantee.payment.currency}"
+
+    @admin.display(description="age", ordering="-created_at")
+    def age(self, guarantee: Guarantee) -> str:
+        return timesince(guarantee.created_at, depth=1)
+
+    @admin.display(description="last error")
+    def last_error(self, guarantee: Guarantee) -> str:
+        if not guarantee.last_error_message:
+            return "—"
+        return format_html(
+            '<span title="{}">{}</span>',
+            guarantee.last_error_message,
+            Truncator(guarantee.last_error_message).chars(80),
+        )
+
+    # --- One guarantee --------------------------------------------------------------------
+
+    @admin.display(description="order")
+    def order(self, guarantee: Guarantee) -> SafeString:
+        order = guarantee.payment.order
+        url = reverse("admin:checkout_order_change", args=[order.pk])
+        return format_html('<a href="{}">{}</a>', url, order.number)
+
+    def render_change_form(self, request: HttpRequest, context, *args, obj=None, **kwargs):
+        if obj is not None:
+            context["operations"] = [
+                {
+                    "label": operation.label,
+                    "url": reverse(f"admin:{operation_url_name(operation)}", args=[obj.pk]),
+                    "confirm": operation in ASKING_FIRST,
+                }
+                for operation in available_operations(obj)
+                if self.has_operation_permission(request, operation)
+            ]
+        return super().render_change_form(request, context, *args, obj=obj, **kwargs)
+
+    def get_urls(self):
+        return [
+            path(
+                f"<path:object_id>/{operation.value.replace('_', '-')}/",
+                self.admin_site.admin_view(self.operation_view),
+                {"operation": operation},
+                name=operation_url_name(operation),
+            )
+            for operation in Operation
+        ] + super().get_urls()
+
+    def operation_view(
+        self, request: HttpRequest, object_id: str, operation: Operation
+    ) -> HttpResponse:
+        """A guarantee page's button: run one operation on this guarantee, then come back."""
+        guarantee = self.get_object(request, unquote(object_id))
+        if guarantee is None:
+            raise Http404("No such guarantee.")
+        if not (
+            self.has_view_permission(request, guarantee)
+            and self.has_operation_permission(request, operation)
+        ):
+            raise PermissionDenied
+        back = reverse("admin:infinitepay_guarantee_change", args=[guarantee.pk])
+        if operation in ASKING_FIRST:
+            asking = self.ask_first(request, [guarantee.pk], operation, back_url=back)
+            if asking is not None:
+                return asking
+        elif request.method != "POST":
+            return HttpResponseRedirect(back)
+        else:
+            self.run_operation(request, [guarantee.pk], operation)
+        return HttpResponseRedirect(back)
+
+    # --- Operations, in bulk and one by one ------------------------------------------------
+
+    @admin.action(description="Retry the failed step", permissions=["retry"])
+    def retry(self, request: HttpRequest, queryset: QuerySet[Guarantee]) -> None:
+        self.run_operation(request, _ids(queryset), Operation.RETRY)
+
+    @admin.action(description="Capture", permissions=["capture"])
+    def capture(self, request: HttpRequest, queryset: QuerySet[Guarantee]) -> None:
+        self.run_operation(request, _ids(queryset), Operation.CAPTURE)
+
+    @admin.action(description="Activate (asks for the delivery date)", permissions=["activate"])
+    def activate(self, request: HttpRequest, queryset: QuerySet[Guarantee]) -> HttpResponse | None:
+        return self.ask_first(request, _ids(queryset), Operation.ACTIVATE, bulk=True)
+
+    @admin.action(description="Cancel and release the buyer's limit", permissions=["cancel"])
+    def cancel(self, request: HttpRequest, queryset: QuerySet[Guarantee]) -> HttpResponse | None:
+        return self.ask_first(request, _ids(queryset), Operation.CANCEL, bulk=True)
+
+    @admin.action(description="Check status at InfinitePay", permissions=["check_status"])
+    def check_status(self, request: HttpRequest, queryset: QuerySet[Guarantee]) -> None:
+        self.run_operation(request, _ids(queryset), Operation.CHECK_STATUS)
+
+    @admin.action(
+        description="Apply transaction (the buyer paid)", permissions=["apply_transaction"]
+    )
+    def apply_transaction(self, request: HttpRequest, queryset: QuerySet[Guarantee]) -> None:
+        self.run_operation(request, _ids(queryset), Operation.APPLY_TRANSACTION)
+
+    def ask_first(
+        self,
+        request: HttpRequest,
+        guarantee_ids: list[int],
+        operation: Operation,
+        *,
+        bulk: bool = False,
+        back_url: str = "",
+    ) -> HttpResponse | None:
+        """Show the date form or the confirmation; once confirmed, run it (and return None)."""
+        confirmed = request.method == "POST" and request.POST.get("confirm") == "yes"
+        form = None
+        if operation == Operation.ACTIVATE:
+            form = DeliveryDateForm(request.POST if confirmed else None)
+        if confirmed and (form is None or form.is_valid()):
+            delivery_date = form.cleaned_data["delivery_date"] if form is not None else None
+            self.run_operation(request, guarantee_ids, operation, delivery_date=delivery_date)
+            return None
+        guarantees = list(
+            Guarantee.objects.filter(pk__in=guarantee_ids).select_related(
+                "payment__order__customer"
+            )
+        )
+        totals: dict[str, Decimal] = defaultdict(Decimal)
+        for guarantee in guarantees:
+            totals[guarantee.payment.currency] += guarantee.payment.amount
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": f"{operation.label} {len(guarantees)} guarantee(s)?",
+            "operation": operation.value,
+            "guarantees": guarantees,
+            "totals": sorted(totals.items()),
+            "form": form,
+            "bulk": bulk,
+            "action_name": operation.value,
+            "action_checkbox_name": ACTION_CHECKBOX_NAME,
+            "back_url": back_url or request.get_full_path(),
+        }
+        return TemplateResponse(
+            request, "admin/infinitepay/guarantee/confirm_operation.html", context
+        )
+
+    def run_operation(
+        self,
+        request: HttpRequest,
+        guarantee_ids: Collection[int],
+        operation: Operation,
+        *,
+        delivery_date: date | None = None,
+    ) -> OperationReport:
+        report = apply_to_guarantees(
+            guarantee_ids=guarantee_ids, operation=operation, delivery_date=delivery_date
+        )
+        for guarantee in Guarantee.objects.filter(pk__in=report.queued):
+            self.log_change(request, guarantee, f"{operation.label} requested.")
+        if not report.skipped:
+            level = messages.SUCCESS
+        else:
+            level = messages.WARNING if report.queued else messages.ERROR
+        self.message_user(request, describe_report(operation, report), level)
+        return report
+
+
+def operation_url_name(operation: Operation) -> str:
+    return f"infinitepay_guarantee_{operation.value}"
+
+
+def describe_report(operation: Operation, report: OperationReport) -> str:
+    """E.g. "Capture: 2 queued, 1 skipped (ORD-7-P3: Capture is already under way.)"."""
+    text = f"{operation.label}: {len(report.queued)} queued, {len(report.skipped)} skipped"
+    if not report.skipped:
+        return text + "."
+    reasons = [f"{s.order_id}: {s.reason}" for s in report.skipped[:MAX_REASONS_SHOWN]]
+    more = len(report.skipped) - MAX_REASONS_SHOWN
+    if more > 0:
+        reasons.append(f"and {more} more")
+    return f"{text} ({'; '.join(reasons)})"
+
+
+def state_counts_line() -> list[dict]:
+    """The counts above the list: FAILED first, then what is under way, then every state."""
+    counts = selectors.guarantee_state_counts()
+    line = [
+        {
+            "label": State.FAILED.label,
+            "number": f"{counts.by_state[State.FAILED]:,}",
+            "query": f"state__exact={State.FAILED.value}",
+            "alarm": counts.by_state[State.FAILED] > 0,
+        },
+        {
+            "label": "in flight",
+            "number": f"{counts.under_way:,}",
+            "query": "under_way=yes",
+            "alarm": False,
+        },
+    ]
+    line += [
+        {
+            "label": state.value.replace("_", " "),
+            "number": f"{number:,}",
+            "query": f"state__exact={state.value}",
+            "alarm": False,
+        }
+        for state, number in counts.by_state.items()
+        if number and state != State.FAILED
+    ]
+    return line
+
+
+def _ids(queryset: QuerySet[Guarantee]) -> list[int]:
+    return list(queryset.values_list("pk", flat=True))
+
+
+@admin.register(ApiCall)
+class ApiCallAdmin(admin.ModelAdmin):
+    """Every call made to InfinitePay: read only, the audit trail."""
+
+    list_display = [
+        "created_at",
+        "guarantee_order_id",
+        "operation",
+        "attempt",
+        "outcome_badge",
+        "http_status",
+        "provider_status",
+        "errors",
+        "duration_ms",
+        "task_id",
+    ]
+    list_filter = ["outcome", "step", "guarantee__integration", "created_at"]
+    search_fields = ["=guarantee__order_id", "=guarantee__ref_no", "=task_id"]
+    search_help_text = "ORDER_ID, REF_NO or Celery task id."
+    date_hierarchy = "created_at"
+    list_select_related = ["guarantee"]
+    ordering = ["-created_at", "-id"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    @admin.display(description="ORDER_ID", ordering="guarantee__order_id")
+    def guarantee_order_id(self, call: ApiCall) -> SafeString:
+        url = reverse("admin:infinitepay_guarantee_change", args=[call.guarantee_id])
+        return format_html('<a href="{}">{}</a>', url, call.guarantee.order_id)
+
+    @admin.display(description="outcome", ordering="outcome")
+    def outcome_badge(self, call: ApiCall) -> SafeString:
+        return outcome_badge(call.outcome)
+
+    @admin.display(description="errors")
+    def errors(self, call: ApiCall) -> str:
+        return "; ".join([*call.error_codes, *call.error_messages]) or "—"

@@ -10,6 +10,8 @@ class InfinitePayType:
     name = "InfinitePay"
     # Checkout asks the buyer for Debtor Data (e-mail, legal form) for this method.
     needs_debtor_data = True
+    # The order page in the back office shows each payment's guarantee and its calls.
+    admin_payment_template = "admin/infinitepay/_payment_guarantee.html"
 
     @property
     def model(self) -> type[InfinitePayIntegration]:
@@ -38,6 +40,12 @@ class InfinitePayType:
                 f"Password and Secret ({check.detail})."
             )
         return False, f"{integration}: unreachable ({check.detail})."
+
+    def health(self, integration_ids: list[int]) -> dict[int, str]:
+        """One line per integration for the integrations list, in one query for all."""
+        from . import selectors
+
+        return selectors.integration_health(integration_ids=integration_ids)
 
     def describe_status(self, payment: Any) -> str:
         from . import selectors

@@ -142,6 +142,15 @@ class Guarantee(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        # One permission per ops action, so that a team may, say, retry but not cancel.
+        permissions = [
+            ("retry_guarantee", "Can retry a failed guarantee"),
+            ("capture_guarantee", "Can capture a guarantee"),
+            ("activate_guarantee", "Can activate a guarantee"),
+            ("cancel_guarantee", "Can cancel a guarantee"),
+            ("check_status_guarantee", "Can check a guarantee's status at InfinitePay"),
+            ("apply_transaction_guarantee", "Can apply the buyer's payment to a guarantee"),
+        ]
         indexes = [
             models.Index(fields=["pending_step", "pending_since"], name="guarantee_pending"),
             models.Index(fields=["step_in_flight", "in_flight_since"], name="guarantee_in_flight"),

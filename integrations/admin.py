@@ -1,6 +1,7 @@
 """Manage Integrations: one list for every type, each type edited on its own form."""
 
-from collections.abc import Callable, Collection
+from collections import defaultdict
+from collections.abc import Callable, Collection, Iterable
 
 from django.contrib import admin, messages
 from django.contrib.admin.actions import delete_selected as confirm_and_delete_selected
@@ -41,12 +42,21 @@ class WarnOfRemovalImpact:
 
 @admin.register(Integration)
 class IntegrationAdmin(WarnOfRemovalImpact, admin.ModelAdmin):
-    list_display = ["name", "type", "status", "default_owner", "created_at"]
+    list_display = ["name", "type", "status", "health", "default_owner", "created_at"]
     list_filter = ["type", "status"]
     search_fields = ["name", "label"]
     list_select_related = ["default_owner"]
     date_hierarchy = "created_at"
     actions = ["activate", "deactivate", "check_connection", "delete_selected"]
+
+    def get_changelist_instance(self, request: HttpRequest):
+        changelist = super().get_changelist_instance(request)
+        attach_health(changelist.result_list)
+        return changelist
+
+    @admin.display(description="health")
+    def health(self, integration: Integration) -> str:
+        return getattr(integration, "health_summary", "") or "—"
 
     def add_view(self, request: HttpRequest, form_url: str = "", extra_context=None):
         """Ask which type to create, then hand over to that type's form."""
@@ -121,6 +131,21 @@ class IntegrationAdmin(WarnOfRemovalImpact, admin.ModelAdmin):
             for warning in removal_impact(queryset.values_list("pk", flat=True)):
                 messages.warning(request, warning)
         return response
+
+
+def attach_health(integrations: Iterable[Integration]) -> None:
+    """Give each listed integration its type's health line, one call per type, not per row.
+
+    `health(ids) -> {id: line}` is optional in the type interface: offline types have none.
+    """
+    by_type: dict[str, list[Integration]] = defaultdict(list)
+    for integration in integrations:
+        by_type[integration.type].append(integration)
+    for type_key, members in by_type.items():
+        health = getattr(registry.get_type(type_key), "health", None)
+        lines = health([i.pk for i in members]) if health is not None else {}
+        for integration in members:
+            integration.health_summary = lines.get(integration.pk, "")
 
 
 class IntegrationTypeAdmin(WarnOfRemovalImpact, TranslationAdmin):

@@ -7,6 +7,8 @@ from decimal import Decimal
 import factory
 
 from infinitepay import messages
+from infinitepay.models import Guarantee
+from tests.checkout.factories import PaymentFactory
 
 
 class AddressFactory(factory.Factory):
@@ -78,3 +80,14 @@ class ReserveRequestFactory(factory.Factory):
     amounts = factory.SubFactory(AmountsFactory)
     debtor = factory.SubFactory(DebtorFactory)
     articles = factory.LazyFunction(lambda: (ArticleFactory(),))
+
+
+class GuaranteeFactory(factory.django.DjangoModelFactory):
+    """A guarantee written directly (no pipeline): for lists and counts."""
+
+    class Meta:
+        model = Guarantee
+
+    payment = factory.SubFactory(PaymentFactory)
+    integration = factory.LazyAttribute(lambda g: g.payment.integration.specific())
+    order_id = factory.LazyAttribute(lambda g: f"{g.payment.order.number}-P{g.payment.pk}")

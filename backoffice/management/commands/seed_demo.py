@@ -1,4 +1,5 @@
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
@@ -21,7 +22,10 @@ class Command(BaseCommand):
     def handle(self, *args, url: str, **options) -> None:
         User = get_user_model()
         admin = self._user(User, "admin", is_superuser=True)
-        self._user(User, "ops", is_superuser=False)
+        ops = self._user(User, "ops", is_superuser=False)
+        # The staff roles are groups made by a migration (infinitepay 0004).
+        admin.groups.add(Group.objects.get(name="Payment admins"))
+        ops.groups.add(Group.objects.get(name="Payment ops"))
         infinitepay = infinitepay_demo.seed_integration(owner=admin)
         payment_term = payment_term_demo.seed_integration(owner=admin)
         payment_rules_demo.seed_rules(infinitepay=infinitepay, payment_term=payment_term)

@@ -1,0 +1,104 @@
+"""What ops do to guarantees from the back office: one operation on one or many guarantees.
+
+Each guarantee goes through its own service call, in its own transaction with its own row
+lock, and its step is enqueued when that transaction commits. A guarantee the operation
+does not fit (wrong state, a step already under way) is skipped with the reason the
+service gave; nothing is sent for it. The admin's buttons and bulk actions both land here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date
+from enum import StrEnum
+
+from . import services
+from .models import Guarantee
+from .states import InvalidTransition, State, Step, can
+
+
+class Operation(StrEnum):
+    RETRY = "retry"
+    CAPTURE = "capture"
+    ACTIVATE = "activate"
+    CANCEL = "cancel"
+    CHECK_STATUS = "check_status"
+    APPLY_TRANSACTION = "apply_transaction"
+
+    @property
+    def label(self) -> str:
+        return self.value.replace("_", " ").capitalize()
+
+    @property
+    def permission(self) -> str:
+        """The codename of the Guarantee permission that allows it."""
+        return f"{self.value}_guarantee"
+
+    @property
+    def step(self) -> Step | None:
+        """The step it asks for; None for Retry, which resumes the step that failed."""
+        return None if self == Operation.RETRY else Step(self.value)
+
+
+@dataclass(frozen=True)
+class Skipped:
+    guarantee_id: int
+    order_id: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class OperationReport:
+    queued: list[int] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
+
+
+def apply_to_guarantees(
+    *,
+    guarantee_ids: Iterable[int],
+    operation: Operation,
+    delivery_date: date | None = None,
+) -> OperationReport:
+    """Ask for `operation` on each guarantee; report which were queued and which skipped why.
+
+    Activate needs the real `delivery_date`; it is sent to InfinitePay with the activation.
+    """
+    if operation == Operation.ACTIVATE and delivery_date is None:
+        raise ValueError("Activate needs the delivery date.")
+    rows = Guarantee.objects.filter(pk__in=list(guarantee_ids)).order_by("pk")
+    report = OperationReport()
+    for guarantee_id, order_id, ordered_at in rows.values_list(
+        "pk", "order_id", "payment__order__created_at"
+    ):
+        if delivery_date is not None and delivery_date < ordered_at.date():
+            reason = f"Delivered on {delivery_date}, before the order was placed."
+            report.skipped.append(Skipped(guarantee_id, order_id, reason))
+            continue
+        try:
+            _apply(guarantee_id, operation, delivery_date)
+        except (InvalidTransition, services.StepInProgress) as refusal:
+            report.skipped.append(Skipped(guarantee_id, order_id, str(refusal)))
+        else:
+            report.queued.append(guarantee_id)
+    return report
+
+
+def available_operations(guarantee: Guarantee) -> list[Operation]:
+    """The operations that fit the guarantee as it stands (the services check again)."""
+    if guarantee.pending_step or guarantee.step_in_flight:
+        return []
+    state = State(guarantee.state)
+    if state == State.FAILED:
+        return [Operation.RETRY, Operation.CHECK_STATUS]
+    fitting = [op for op in Operation if op.step is not None and can(op.step, state)]
+    return [*fitting, Operation.CHECK_STATUS]
+
+
+def _apply(guarantee_id: int, operation: Operation, delivery_date: date | None) -> None:
+    if operation == Operation.RETRY:
+        services.retry_guarantee(guarantee_id=guarantee_id)
+    else:
+        services.request_step(
+            guarantee_id=guarantee_id, step=operation.step, delivery_date=delivery_date
+        )

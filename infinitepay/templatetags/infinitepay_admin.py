@@ -1,0 +1,59 @@
+"""Coloured badges for guarantee states and API call outcomes in the back office."""
+
+from django import template
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
+
+from infinitepay.models import ApiCall
+from infinitepay.states import State
+
+register = template.Library()
+
+RED, AMBER, GREEN, DARK_GREEN, BLUE, GREY = (
+    "#ba2121",
+    "#b25e00",
+    "#2e7d32",
+    "#1b5e20",
+    "#2f6db0",
+    "#6b6b6b",
+)
+STATE_COLOURS = {
+    State.NEW: GREY,
+    State.RESERVED: BLUE,
+    State.CAPTURED: BLUE,
+    State.ACTIVATED: GREEN,
+    State.SETTLED: DARK_GREEN,
+    State.DECLINED: AMBER,
+    State.ACTIVATION_DENIED: AMBER,
+    State.CANCELED: GREY,
+    State.FAILED: RED,
+}
+OUTCOME_COLOURS = {
+    ApiCall.Outcome.APPROVED: GREEN,
+    ApiCall.Outcome.DENIED: AMBER,
+    ApiCall.Outcome.TRANSIENT: AMBER,
+    ApiCall.Outcome.AUTH_FAILED: RED,
+    ApiCall.Outcome.REJECTED: RED,
+    ApiCall.Outcome.MALFORMED: RED,
+}
+
+
+def badge(text: str, colour: str) -> SafeString:
+    return format_html(
+        '<span style="background:{};color:#fff;padding:1px 7px;border-radius:9px;'
+        'font-size:11px;font-weight:600;white-space:nowrap">{}</span>',
+        colour,
+        text,
+    )
+
+
+@register.filter
+def state_badge(state: str) -> SafeString:
+    state = State(state)
+    return badge(state.label, STATE_COLOURS[state])
+
+
+@register.filter
+def outcome_badge(outcome: str) -> SafeString:
+    outcome = ApiCall.Outcome(outcome)
+    return badge(outcome.label, OUTCOME_COLOURS[outcome])
