@@ -2,28 +2,35 @@
 
 Tests that use them are marked `services`: they need PostgreSQL and Redis. Without them
 they are skipped on a developer's machine, and in CI (CI=true) the run fails instead.
+Browser tests (marked `browser`) also run the web server here (`ServerProcess`) and need
+Debian's Chromium.
 """
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
 
+import httpx
 import pytest
 import redis
 from django.conf import settings
 from django.db import connection
 
 ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = Path("/usr/bin/chromium")
 
 
-def require_services() -> None:
-    """Skip (locally) or fail (CI) unless PostgreSQL and Redis are what the tests run on."""
+def require_services(*, chromium: bool = False) -> None:
+    """Skip (locally) or fail (CI) unless PostgreSQL and Redis (and Chromium) are there."""
     problem = None
-    if connection.vendor != "postgresql":
+    if chromium and not CHROMIUM.exists():
+        problem = f"needs Debian's Chromium at {CHROMIUM} (apt-get install chromium)"
+    elif connection.vendor != "postgresql":
         problem = "needs PostgreSQL (set DATABASE_URL)"
     elif not settings.CELERY_BROKER_URL.startswith("redis://"):
         problem = "needs Redis as the broker (set CELERY_BROKER_URL)"
@@ -106,6 +113,78 @@ class WorkerProcess:
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+
+class ServerProcess:
+    """The web server (gunicorn) on a free port, sharing this test's database."""
+
+    def __init__(self, *, extra_env: dict[str, str], log_path: Path) -> None:
+        self.extra_env = extra_env
+        self.log_path = log_path
+        self.port = free_port()
+        self.process: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> "ServerProcess":
+        env = {
+            **os.environ,
+            "DATABASE_URL": worker_database_url(),
+            "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
+            "CONN_MAX_AGE": "0",
+            **self.extra_env,
+        }
+        log = self.log_path.open("ab")
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "backoffice.wsgi:application",
+                "--bind",
+                f"127.0.0.1:{self.port}",
+                "--workers",
+                "2",
+                "--threads",
+                "4",
+                "--access-logfile",
+                "-",
+            ],  # fmt: skip
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        wait_for(self._answers, timeout=30, what=f"the web server at {self.url}\n{self.log()}")
+        return self
+
+    def _answers(self) -> bool:
+        if self.process is None or self.process.poll() is not None:
+            raise AssertionError(f"the web server exited\n{self.log()}")
+        try:
+            return httpx.get(f"{self.url}/healthz", timeout=2).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=10)
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
 
 
 def wait_for(condition: Callable[[], object], *, timeout: float, what: str) -> object:
