@@ -1,0 +1,389 @@
+"""What the benchmarks share: a fresh PostgreSQL database, the product's processes, the arithmetic.
+
+Every benchmark runs the product as production does (PostgreSQL, Redis, gunicorn, Celery
+workers with a thread pool, DEBUG off) against a database of its own, `bench_<name>_<pid>`,
+created and migrated at the start and dropped at the end. Redis db 7 is the benchmarks'
+broker; it is flushed before a run. Processes start on free ports, log to files under
+`var/bench/`, and are stopped when the run ends, however it ends.
+
+    harness.configure("checkout")        # before django.setup(): the environment of the run
+    with harness.fresh_database(), contextlib.ExitStack() as stack:
+        sandbox = harness.start_sandbox(stack)
+        base_url = harness.start_gunicorn(stack, env=harness.product_env(sandbox))
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+LOG_DIR = ROOT / "var" / "bench"
+# Override with BENCH_POSTGRES_URL / BENCH_REDIS_URL to run elsewhere.
+POSTGRES_URL = os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432")
+REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/7")
+# Production settings, served over plain HTTP on the loopback: no TLS redirect, no
+# secure-only cookies. The key is fixed so that every process of a run reads the secrets
+# the benchmark wrote (a throwaway database, so a published key is harmless).
+PRODUCTION_ENV = {
+    "DEBUG": "false",
+    "SECRET_KEY": "bench-only-secret-key-0123456789abcdefghijklmnopqrstuvwxyz-ABCDEFGH",
+    "FIELD_ENCRYPTION_KEYS": "YmVuY2gtb25seS1rZXktLS0tLS0tLS0tLS0tLS0tLS0=",
+    "ALLOWED_HOSTS": "127.0.0.1,localhost,testserver",  # testserver: the test Client
+    "SECURE_SSL_REDIRECT": "false",
+    "SESSION_COOKIE_SECURE": "false",
+    "CSRF_COOKIE_SECURE": "false",
+    "SECURE_HSTS_SECONDS": "0",
+    "LOG_LEVEL": "WARNING",
+}
+# Server processes keep their database connection between requests and tasks.
+CONN_MAX_AGE = "60"
+
+_database_name = ""
+
+
+def configure(name: str) -> str:
+    """Set this run's environment and Django up; return the database name (not yet created)."""
+    global _database_name
+    _database_name = f"bench_{name}_{os.getpid()}"
+    os.environ.update(PRODUCTION_ENV)
+    os.environ["DATABASE_URL"] = f"{POSTGRES_URL}/{_database_name}"
+    os.environ["CELERY_BROKER_URL"] = REDIS_URL
+    os.environ["DJANGO_SETTINGS_MODULE"] = "backoffice.settings"
+    sys.path.insert(0, str(ROOT))
+    LOG_DIR.mkdir(parents=True, exist_ok=True)
+
+    import django
+
+    django.setup()
+    return _database_name
+
+
+@contextlib.contextmanager
+def fresh_database() -> Iterator[None]:
+    """Create and migrate this run's database, flush the benchmarks' Redis db; drop both after."""
+    import psycopg
+    import redis
+    from django.core.management import call_command
+    from django.db import connections
+
+    with psycopg.connect(f"{POSTGRES_URL}/postgres", autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{_database_name}"')
+    redis.Redis.from_url(REDIS_URL).flushdb()
+    try:
+        call_command("migrate", verbosity=0, interactive=False)
+        yield
+    finally:
+        connections.close_all()
+        with psycopg.connect(f"{POSTGRES_URL}/postgres", autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{_database_name}" WITH (FORCE)')
+        redis.Redis.from_url(REDIS_URL).flushdb()
+
+
+def product_env(sandbox_url: str, **extra: str) -> dict[str, str]:
+    """The environment of a product process (web or worker) of this run."""
+    return {
+        **os.environ,
+        "CONN_MAX_AGE": CONN_MAX_AGE,
+        "INFINITEPAY_TEST_URL": sandbox_url,
+        **extra,
+    }
+
+
+# --- Data ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Shopper:
+    """A seeded buyer: the login, the address to choose, the method to pick."""
+
+    buyer_id: int
+    username: str
+    address_id: int
+
+
+@dataclass(frozen=True)
+class Storefront:
+    integration_id: int
+    method: str
+    product_ids: tuple[int, ...]
+    shoppers: tuple[Shopper, ...]
+
+
+PASSWORD = "bench-pass-2026"
+
+
+def seed_storefront(*, buyers: int) -> Storefront:
+    """InfinitePay (automating Capture and Activate) for buyers in Germany, two products, and
+    `buyers` buyers, each of a company of its own (own VAT ID: the sandbox's credit limit is
+    per debtor), with one billing and shipping address in Berlin."""
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.hashers import make_password
+
+    from payment_rules.services import DestinationSpec, MethodSpec, create_rule
+    from tests.checkout.factories import BuyerFactory, CustomerAddressFactory, ProductFactory
+    from tests.factories import InfinitePayIntegrationFactory, StaffUserFactory
+
+    owner = StaffUserFactory(username="bench-admin")
+    integration = InfinitePayIntegrationFactory(
+        default_owner=owner, auto_capture=True, auto_activation=True, test_mode=True
+    )
+    create_rule(
+        name="InfinitePay DE",
+        currency="EUR",
+        sort_order=10,
+        destinations=[DestinationSpec(country="DE")],
+        methods=[MethodSpec(integration=integration)],
+    )
+    products = [
+        ProductFactory(sku="PAPER", name="Copy paper", unit_price=Decimal("4.90")),
+        ProductFactory(
+            sku="COFFEE", name="Coffee", unit_price=Decimal("18.50"), vat_rate=Decimal("0.07")
+        ),
+    ]
+    # One password hash for all: hashing is slow on purpose, and UserFactory hashes per user.
+    password = make_password(PASSWORD)
+    shoppers = []
+    for n in range(buyers):
+        user = get_user_model().objects.create(
+            username=f"bench-buyer-{n}", email=f"bench-buyer-{n}@example.com", password=password
+        )
+        buyer = BuyerFactory(
+            user=user, customer__name=f"Bench Handels {n} GmbH", customer__vat_id=german_vat_id(n)
+        )
+        address = CustomerAddressFactory(customer=buyer.customer)
+        shoppers.append(Shopper(buyer.pk, user.username, address.pk))
+    return Storefront(
+        integration_id=integration.pk,
+        method=integration.method_identifier,
+        product_ids=tuple(p.pk for p in products),
+        shoppers=tuple(shoppers),
+    )
+
+
+def german_vat_id(n: int) -> str:
+    """The n-th valid German VAT ID of the benchmarks (DE + 8 digits + check digit)."""
+    from stdnum.iso7064 import mod_11_10
+
+    digits = f"{70_000_000 + n:08d}"
+    return f"DE{digits}{mod_11_10.calc_check_digit(digits)}"
+
+
+# --- Processes ---------------------------------------------------------------------------
+
+
+@dataclass
+class Process:
+    """A subprocess of the run, its log file, and a way to stop it."""
+
+    name: str
+    popen: subprocess.Popen
+    log_path: Path
+    hostname: str = ""  # a Celery worker's node name, for remote control
+
+    @property
+    def pid(self) -> int:
+        return self.popen.pid
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def stop(self) -> None:
+        if self.popen.poll() is None:
+            self.popen.send_signal(signal.SIGTERM)
+            try:
+                self.popen.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.popen.kill()
+                self.popen.wait(timeout=10)
+
+
+def start_process(
+    stack: contextlib.ExitStack, name: str, argv: Sequence[str], *, env: dict[str, str] | None
+) -> Process:
+    """Start a subprocess in the repository; the stack stops it."""
+    log_path = LOG_DIR / f"{_database_name or 'bench'}-{name}.log"
+    with log_path.open("wb") as log:
+        popen = subprocess.Popen(
+            list(argv), cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
+        )
+    process = Process(name=name, popen=popen, log_path=log_path)
+    stack.callback(process.stop)
+    return process
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_sandbox(stack: contextlib.ExitStack):  # -> SandboxHandle
+    """Start `python -m infinitepay.sandbox` on a free port; return a handle on it."""
+    from infinitepay.sandbox.handle import SandboxHandle
+
+    port = free_port()
+    process = start_process(
+        stack,
+        "sandbox",
+        [sys.executable, "-m", "infinitepay.sandbox", "--port", str(port)],
+        env=None,
+    )
+    handle = SandboxHandle(f"http://127.0.0.1:{port}")
+    stack.callback(handle.close)
+    wait_until(lambda: _answers(handle.faults), process=process, what="the sandbox")
+    return handle
+
+
+def start_gunicorn(
+    stack: contextlib.ExitStack, *, env: dict[str, str], workers: int, threads: int
+) -> tuple[str, Process]:
+    """Start gunicorn (gthread workers) on a free port; return its base URL and process."""
+    port = free_port()
+    process = start_process(
+        stack,
+        f"gunicorn-{port}",
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "backoffice.wsgi:application",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            str(workers),
+            "--worker-class",
+            "gthread",
+            "--threads",
+            str(threads),
+            "--backlog",
+            "2048",
+        ],  # fmt: skip
+        env=env,
+    )
+    base_url = f"http://127.0.0.1:{port}"
+
+    def healthy() -> bool:
+        return _answers(lambda: httpx.get(f"{base_url}/healthz", timeout=2).raise_for_status())
+
+    wait_until(healthy, process=process, what="gunicorn")
+    return base_url, process
+
+
+def start_worker(
+    stack: contextlib.ExitStack,
+    *,
+    env: dict[str, str],
+    concurrency: int,
+    name: str,
+    queues: str = "celery",
+) -> Process:
+    """Start `celery worker --pool threads`; return once it is ready to consume."""
+    process = start_process(
+        stack,
+        name,
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "backoffice",
+            "worker",
+            "--pool",
+            "threads",
+            "--concurrency",
+            str(concurrency),
+            "--queues",
+            queues,
+            "--loglevel",
+            "INFO",
+            "--without-gossip",
+            "--without-mingle",
+            "--hostname",
+            f"{name}@%h",
+        ],  # fmt: skip
+        env=env,
+    )
+    process.hostname = f"{name}@{socket.gethostname()}"
+    wait_until(lambda: " ready." in process.log(), process=process, what=f"worker {name}")
+    return process
+
+
+def wait_until(
+    condition: Callable[[], object], *, process: Process, what: str, timeout: float = 60
+) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if process.popen.poll() is not None:
+            raise SystemExit(f"{what} exited:\n{process.log()[-3000:]}")
+        if time.monotonic() > deadline:
+            raise SystemExit(f"{what} did not start in {timeout:.0f} s:\n{process.log()[-3000:]}")
+        time.sleep(0.1)
+
+
+def _answers(probe: Callable[[], object]) -> bool:
+    try:
+        probe()
+    except httpx.HTTPError:
+        return False
+    return True
+
+
+def peak_rss_kib(pid: int) -> int:
+    """Peak resident memory (VmHWM) of a process and its descendants, in KiB."""
+    total = 0
+    for each in [pid, *_descendants(pid)]:
+        try:
+            status = Path(f"/proc/{each}/status").read_text()
+        except FileNotFoundError:
+            continue
+        match = re.search(r"^VmHWM:\s+(\d+) kB", status, re.MULTILINE)
+        total += int(match.group(1)) if match else 0
+    return total
+
+
+def _descendants(pid: int) -> list[int]:
+    children: list[int] = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        with contextlib.suppress(FileNotFoundError):
+            children += [int(c) for c in (task / "children").read_text().split()]
+    return [d for child in children for d in (child, *_descendants(child))]
+
+
+# --- Figures -----------------------------------------------------------------------------
+
+
+def percentile(values: Sequence[float], p: float) -> float:
+    """The p-th percentile by nearest rank (the same as bench/sandbox.py)."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
+
+
+def summary_ms(seconds: Sequence[float]) -> str:
+    """median, p95 and max of durations in seconds, printed in milliseconds."""
+    ms = [s * 1000 for s in seconds]
+    return (
+        f"median {statistics.median(ms):7.1f} ms   p95 {percentile(ms, 95):7.1f} ms   "
+        f"max {max(ms):7.1f} ms   (n={len(ms)})"
+    )
+
+
+def load_average() -> str:
+    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+
+
+def verdict(ok: bool) -> str:
+    return "met" if ok else "NOT MET"

@@ -1,0 +1,234 @@
+"""Benchmark checkout submit: concurrent buyers place orders through gunicorn; the POST's latency.
+
+    .venv/bin/python bench/checkout.py                   # or: make bench-checkout
+    .venv/bin/python bench/checkout.py --buyers 40 --rounds 20 --latency-ms 1000
+
+A fresh PostgreSQL database (`bench_checkout_<pid>`), Redis db 7, the sandbox, one Celery
+worker (thread pool) and gunicorn (gthread), all as subprocesses on free ports, with
+production settings (DEBUG off). Each buyer is a thread with its own session: it logs in
+once, then in every round fills its cart and walks billing, shipping, shipping method,
+payment (InfinitePay, with Debtor Data) and review over HTTP (not timed); when every buyer
+is at the review, they all POST "Place order" at once and that POST alone is timed, from
+the client, until its redirect to the order page arrives.
+
+The run is made twice: with the guarantee calls in the background (the product), and with
+CELERY_TASK_ALWAYS_EAGER=true, which makes Reserve, Capture and Activate inside the request,
+the way OroCommerce calls InfinitePay at checkout. Each with no sandbox latency and with
+`--latency-ms` on every call. In the background runs, the script waits until the worker has
+taken every order to ACTIVATED, so each run starts with an idle pipeline.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import random
+import re
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import _harness as harness  # noqa: E402
+
+harness.configure("checkout")
+
+from infinitepay.models import Guarantee  # noqa: E402
+from infinitepay.sandbox.faults import FaultKind  # noqa: E402
+from infinitepay.states import State  # noqa: E402
+
+TARGET_P95_MS = 150
+TARGET_RATIO = 1.2
+TOKEN = re.compile(r'name="checkout_token" value="([^"]+)"')
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--buyers", type=int, default=24, help="buyers submitting at once")
+    parser.add_argument("--rounds", type=int, default=10, help="orders per buyer and run")
+    parser.add_argument("--eager-rounds", type=int, default=3, help="the same, in eager mode")
+    parser.add_argument("--warmup-rounds", type=int, default=2, help="untimed, first")
+    parser.add_argument("--latency-ms", type=int, default=1000, help="sandbox latency per call")
+    parser.add_argument(
+        "--spread-ms", type=int, default=1000, help="each round's submits spread over this"
+    )
+    parser.add_argument("--web-workers", type=int, default=4, help="gunicorn processes")
+    parser.add_argument("--web-threads", type=int, default=8, help="threads per process")
+    parser.add_argument("--worker-threads", type=int, default=32, help="Celery worker threads")
+    args = parser.parse_args()
+
+    with harness.fresh_database(), contextlib.ExitStack() as stack:
+        store = harness.seed_storefront(buyers=args.buyers)
+        sandbox = harness.start_sandbox(stack)
+        env = harness.product_env(sandbox.url)
+        harness.start_worker(stack, env=env, concurrency=args.worker_threads, name="worker")
+        print(
+            f"Checkout submit: {args.buyers} buyers, each round all POST place-order within "
+            f"{args.spread_ms} ms; gunicorn {args.web_workers} workers × "
+            f"{args.web_threads} threads (gthread), 1 Celery worker × {args.worker_threads} "
+            f"threads; PostgreSQL, Redis; 2 lines per order"
+        )
+        figures: dict[tuple[bool, int], list[float]] = {}
+        for eager in (False, True):
+            with contextlib.ExitStack() as web:
+                base_url, _ = harness.start_gunicorn(
+                    web,
+                    env={**env, "CELERY_TASK_ALWAYS_EAGER": "true" if eager else "false"},
+                    workers=args.web_workers,
+                    threads=args.web_threads,
+                )
+                buyers = [Shopper(base_url, shopper, store) for shopper in store.shoppers]
+                for buyer in buyers:
+                    web.callback(buyer.close)
+                with ThreadPoolExecutor(max_workers=8) as pool:
+                    list(pool.map(Shopper.log_in, buyers))
+                # Untimed: every gunicorn process imports, connects and compiles once.
+                run_rounds(buyers, rounds=args.warmup_rounds, spread_ms=0)
+                if not eager:
+                    wait_for_pipeline()
+                for latency_ms in (0, args.latency_ms):
+                    if latency_ms:
+                        sandbox.set_faults(
+                            rate=1.0, kinds=[FaultKind.LATENCY], latency_ms=latency_ms
+                        )
+                    else:
+                        sandbox.no_faults()
+                    rounds = args.eager_rounds if eager else args.rounds
+                    durations = run_rounds(buyers, rounds=rounds, spread_ms=args.spread_ms)
+                    figures[(eager, latency_ms)] = durations
+                    where = "in the request (eager)" if eager else "in the background     "
+                    print(f"  calls {where}, latency {latency_ms:4d} ms: {summary(durations)}")
+                    if not eager:
+                        drained_in = wait_for_pipeline()
+                        print(f"    every order ACTIVATED {drained_in:.1f} s after the last submit")
+                if not eager and args.spread_ms:
+                    sandbox.no_faults()
+                    burst = run_rounds(buyers, rounds=args.rounds, spread_ms=0)
+                    print(f"  worst case, all {args.buyers} at one instant: {summary(burst)}")
+                    wait_for_pipeline()
+        report(figures, latency_ms=args.latency_ms)
+
+
+class Shopper:
+    """One buyer's browser: a session cookie and the checkout walked over HTTP."""
+
+    def __init__(self, base_url: str, shopper: harness.Shopper, store: harness.Storefront):
+        self.shopper = shopper
+        self.store = store
+        self.http = httpx.Client(base_url=base_url, timeout=120)
+
+    def log_in(self) -> None:
+        self.http.get("/accounts/login/").raise_for_status()
+        self._post(
+            "/accounts/login/",
+            {"username": self.shopper.username, "password": harness.PASSWORD},
+        )
+
+    def prepare(self) -> str:
+        """Fill the cart and walk the checkout up to the review; return the form's token."""
+        paper, coffee = self.store.product_ids
+        self._post(f"/cart/add/{paper}/", {"quantity": "3"})
+        self._post(f"/cart/add/{coffee}/", {"quantity": "1"})
+        address = str(self.shopper.address_id)
+        self._post("/checkout/billing/", {"address": address})
+        self._post("/checkout/shipping/", {"address": address})
+        self._post("/checkout/shipping-method/", {"shipping_method": "flat_rate"})
+        self._post(
+            "/checkout/payment/",
+            {
+                "method": self.store.method,
+                "debtor_email": f"{self.shopper.username}@example.com",
+                "legal_form": "gmbh",
+            },
+        )
+        review = self.http.get("/checkout/review/")
+        review.raise_for_status()
+        match = TOKEN.search(review.text)
+        if match is None:
+            raise SystemExit(f"no Place order form on the review page:\n{review.text[:2000]}")
+        return match.group(1)
+
+    def place_order(self, token: str) -> float:
+        """POST place-order; return the seconds until the redirect to the order page."""
+        started = time.perf_counter()
+        location = self._post("/checkout/place-order/", {"checkout_token": token})
+        elapsed = time.perf_counter() - started
+        if not location.startswith("/orders/ORD-"):
+            raise SystemExit(f"{self.shopper.username}: place order went to {location}")
+        return elapsed
+
+    def close(self) -> None:
+        self.http.close()
+
+    def _post(self, path: str, data: dict[str, str]) -> str:
+        data = {**data, "csrfmiddlewaretoken": self.http.cookies.get("csrftoken", "")}
+        response = self.http.post(path, data=data)
+        if response.status_code != 302:
+            raise SystemExit(
+                f"{self.shopper.username}: POST {path} answered {response.status_code}:\n"
+                f"{response.text[:2000]}"
+            )
+        return response.headers["location"]
+
+
+def run_rounds(buyers: list[Shopper], *, rounds: int, spread_ms: int) -> list[float]:
+    """Each round: every buyer prepares a cart, then all submit together; the submits' times."""
+    ready = threading.Barrier(len(buyers))
+    durations: list[float] = []
+    lock = threading.Lock()
+
+    def shop(buyer: Shopper) -> None:
+        for _ in range(rounds):
+            token = buyer.prepare()
+            ready.wait()
+            if spread_ms:
+                time.sleep(random.uniform(0, spread_ms / 1000))
+            elapsed = buyer.place_order(token)
+            with lock:
+                durations.append(elapsed)
+            ready.wait()  # the next carts are filled only after every submit is back
+
+    with ThreadPoolExecutor(max_workers=len(buyers)) as pool:
+        for future in [pool.submit(shop, buyer) for buyer in buyers]:
+            future.result()
+    return durations
+
+
+def wait_for_pipeline(timeout: float = 300) -> float:
+    """Wait until no guarantee is short of ACTIVATED; return how long that took."""
+    started = time.perf_counter()
+    while Guarantee.objects.exclude(state=State.ACTIVATED).exists():
+        if time.perf_counter() - started > timeout:
+            states = Guarantee.objects.exclude(state=State.ACTIVATED).values_list("state")
+            raise SystemExit(f"the pipeline did not finish: {sorted(set(states))}")
+        time.sleep(0.2)
+    return time.perf_counter() - started
+
+
+def summary(durations: list[float]) -> str:
+    return harness.summary_ms(durations)
+
+
+def report(figures: dict[tuple[bool, int], list[float]], *, latency_ms: int) -> None:
+    p95 = {key: harness.percentile(values, 95) * 1000 for key, values in figures.items()}
+    calm, slow = p95[(False, 0)], p95[(False, latency_ms)]
+    ratio = slow / calm
+    print(
+        f"Target p95 ≤ {TARGET_P95_MS} ms: {harness.verdict(max(calm, slow) <= TARGET_P95_MS)} "
+        f"(p95 {calm:.1f} ms; {slow:.1f} ms with {latency_ms} ms latency)"
+    )
+    print(
+        f"Target: {latency_ms} ms of latency at most {TARGET_RATIO}× the p95: "
+        f"{harness.verdict(ratio <= TARGET_RATIO)} ({ratio:.2f}×)"
+    )
+    eager = p95[(True, latency_ms)]
+    print(f"Eager mode (calls in the request): p95 {eager:.0f} ms, {eager / slow:.0f}× the product")
+    print(f"Load average at the end: {harness.load_average()}")
+
+
+if __name__ == "__main__":
+    main()
