@@ -100,7 +100,7 @@ def _health_line(
 ) -> str:
     problems = []
     if rejected_at is not None:
-        problems.append(f"credentials rejected {timesince(rejected_at, now, depth=1)} ago")
+        problems.append(f"credentials rejected {_ago(rejected_at, now)}")
     if failed:
         problems.append(f"{failed} FAILED")
     if recent_errors:
@@ -108,5 +108,11 @@ def _health_line(
     if last_success is None:
         success = "no successful call yet"
     else:
-        success = f"last successful call {timesince(last_success, now, depth=1)} ago"
+        success = f"last successful call {_ago(last_success, now)}"
     return " · ".join(["Problem: " + ", ".join(problems) if problems else "OK", success])
+
+
+def _ago(moment: datetime, now: datetime) -> str:
+    if now - moment < timedelta(minutes=1):
+        return "just now"
+    return f"{timesince(moment, now, depth=1)} ago"

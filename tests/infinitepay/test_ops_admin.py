@@ -447,12 +447,18 @@ def test_the_integrations_list_shows_each_integrations_health(admin_client, infi
     infinitepay.credentials_rejected_at = now - timedelta(minutes=5)
     infinitepay.save()
 
+    healthy = GuaranteeFactory(state=State.ACTIVATED)
+    ApiCall.objects.create(
+        guarantee=healthy, operation="reserveOrder", step="reserve", attempt=1, outcome="approved"
+    )
+
     page = admin_client.get(reverse("admin:integrations_integration_changelist"))
-    line = next(i for i in page.context["cl"].result_list if i.pk == infinitepay.pk).health_summary
-    assert line == (
+    lines = {i.pk: i.health_summary for i in page.context["cl"].result_list}
+    assert lines[infinitepay.pk] == (
         "Problem: credentials rejected 5\xa0minutes ago, 1 FAILED, 1 error(s) in the last hour"
         " · last successful call 2\xa0hours ago"
     )
+    assert lines[healthy.integration_id] == "OK · last successful call just now"
 
 
 def test_the_integrations_list_reads_health_in_constant_queries(
