@@ -1,0 +1,101 @@
+"""Ops in the browser: find a guarantee that failed at InfinitePay, retry it, see it through."""
+
+import importlib
+import time
+
+import pytest
+from django.contrib.auth.models import Group, Permission
+from playwright.sync_api import Locator, Page, expect
+
+from checkout import services as checkout_services
+from infinitepay.models import Guarantee
+from infinitepay.states import State
+from tests.browser.conftest import PASSWORD, WORKER_ENV, log_in
+from tests.factories import StaffUserFactory
+from tests.processes import wait_for
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+STAFF_ROLES = importlib.import_module("infinitepay.migrations.0004_staff_roles").ROLES
+
+
+@pytest.fixture
+def ops_user(db):
+    """A member of Payment ops, the role as its migration defines it.
+
+    Transactional tests empty every table after each test, the migration's groups too.
+    """
+    group, _ = Group.objects.get_or_create(name="Payment ops")
+    for app_label, codenames in STAFF_ROLES["Payment ops"].items():
+        group.permissions.add(
+            *Permission.objects.filter(content_type__app_label=app_label, codename__in=codenames)
+        )
+    user = StaffUserFactory(username="olga", password=PASSWORD)
+    user.groups.add(group)
+    return user
+
+
+@pytest.fixture
+def failed_guarantee(sandbox, ready_cart, buyer, infinitepay) -> Guarantee:
+    """An order whose Reserve met server errors until the worker gave up on it."""
+    infinitepay.auto_capture = infinitepay.auto_activation = True
+    infinitepay.save()
+    sandbox.fail_next(["http_500"] * int(WORKER_ENV["INFINITEPAY_MAX_ATTEMPTS"]))
+    cart = ready_cart(infinitepay, debtor_email="ap@muster.example", legal_form="gmbh")
+    order = checkout_services.place_order(
+        buyer=buyer, checkout_token=cart.checkout_token, buyer_ip="203.0.113.7"
+    )
+    guarantee = Guarantee.objects.get(payment__order=order)
+    wait_for(
+        lambda: Guarantee.objects.filter(
+            pk=guarantee.pk, state=State.FAILED, pending_step="", step_in_flight=""
+        ).exists(),
+        timeout=30,
+        what="the guarantee to fail",
+    )
+    return guarantee
+
+
+def reload_until(page: Page, locator: Locator, text: str, *, timeout: float) -> None:
+    """The admin does not refresh itself: reload, as ops would, until the text shows."""
+    deadline = time.monotonic() + timeout
+    while text not in locator.inner_text():
+        assert time.monotonic() < deadline, f"{text!r} did not show: {locator.inner_text()!r}"
+        time.sleep(0.5)
+        page.reload()
+
+
+def test_ops_retry_a_failed_guarantee_and_see_it_activated(
+    page, live_url, sandbox, ops_user, failed_guarantee
+):
+    number = failed_guarantee.payment.order.number
+    log_in(page, live_url, ops_user.username, admin=True)
+    page.locator("tr.model-guarantee").get_by_role("link", name="Guarantees").click()
+    page.locator("#guarantee-counts").get_by_role("link", name="FAILED 1").click()
+
+    row = page.locator("#result_list tbody tr", has_text=number)
+    expect(page.locator("#result_list tbody tr")).to_have_count(1)
+    expect(row).to_contain_text("FAILED")
+    expect(row).to_contain_text("at reserve")
+    expect(row).to_contain_text("Gave up after 2 attempts")
+
+    row.locator("input.action-select").check()
+    page.select_option("select[name=action]", label="Retry the failed step")
+    page.get_by_role("button", name="Go").click()
+    expect(page.locator(".messagelist")).to_contain_text("Retry: 1 queued, 0 skipped.")
+
+    # Out of the FAILED list now: ops look the order up and follow it.
+    page.goto(f"{live_url}/admin/infinitepay/guarantee/")
+    page.fill("#searchbar", number)
+    page.keyboard.press("Enter")
+    reload_until(page, page.locator("#result_list tbody"), "ACTIVATED", timeout=30)
+    page.get_by_role("link", name=number).click()  # the guarantee's page
+    # Every call is on the page: the two failed Reserves, then the retried one and the rest.
+    expect(page.get_by_text("Transient failure", exact=True)).to_have_count(2)
+    expect(page.get_by_text("activateOrder", exact=True)).to_have_count(1)
+    failed_guarantee.refresh_from_db()
+    assert failed_guarantee.state == State.ACTIVATED
+    assert failed_guarantee.failed_step == ""
+    assert sandbox.order(failed_guarantee.order_id)["state"] == "ACTIVATED"
+    reserved = sandbox.debtor(failed_guarantee.payment.order.customer.vat_id)["reserved"]
+    assert reserved == str(failed_guarantee.payment.amount)  # reserved once
