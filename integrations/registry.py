@@ -20,7 +20,11 @@ class IntegrationType(Protocol):
     Optional, looked up with getattr by the few places that use them:
     - `needs_debtor_data: bool`: checkout asks the buyer for e-mail and legal form;
     - `check_connection(integration) -> tuple[bool, str]`: one authenticated provider call,
-      offered as an admin action.
+      offered as an admin action;
+    - `health(integration_ids) -> dict[int, str]`: a line per integration for the
+      integrations list, computed for all listed rows at once;
+    - `admin_payment_template: str`: a template the admin order page includes per payment
+      (InfinitePay shows the guarantee's API calls there).
     """
 
     key: str  # short, stable, lower case; the prefix of method identifiers
