@@ -209,8 +209,10 @@ def _record_error(
         outcome = ApiCall.Outcome.REJECTED
     _store_call(guarantee, step, task_id=task_id, outcome=outcome, error=error)
     _release(guarantee, step)
-    guarantee.last_error_code = outcome
-    guarantee.last_error_message = error.message
+    if not (guarantee.state == State.FAILED and step == Step.CHECK_STATUS):
+        # (A failed check of a FAILED guarantee keeps the failure's reason; _fail adds to it.)
+        guarantee.last_error_code = outcome
+        guarantee.last_error_message = error.message
     if isinstance(error, AuthenticationFailed):
         InfinitePayIntegration.objects.filter(pk=guarantee.integration_id).update(
             credentials_rejected_at=timezone.now()
@@ -218,8 +220,10 @@ def _record_error(
         _fail(guarantee, step, f"InfinitePay rejected the credentials: {error.message}")
     elif not error.transient:
         _fail(guarantee, step, error.message)
+        _reconcile_failure(guarantee, step, error)
     elif guarantee.attempts >= settings.INFINITEPAY_MAX_ATTEMPTS:
         _fail(guarantee, step, f"Gave up after {guarantee.attempts} attempts: {error.message}")
+        _reconcile_failure(guarantee, step, error)
     else:
         # The same call again later: same ORDER_ID, so an unknown outcome cannot count twice.
         delay = retry_delay(guarantee.attempts)
@@ -230,6 +234,19 @@ def _record_error(
         return StepRun(outcome, retry_in=delay)
     guarantee.save()
     return StepRun(outcome)
+
+
+def _reconcile_failure(guarantee: Guarantee, step: Step, error: InfinitePayError) -> None:
+    """Ask check status about a step given up on, whenever one of its calls may have worked.
+
+    A lost answer or a timeout may have reserved (or captured, activated…) at InfinitePay;
+    so may an earlier attempt of a step whose last attempt was not even sent. Left FAILED,
+    such a guarantee would hold the buyer's limit while we think it holds nothing. Check
+    status adopts InfinitePay's state if the step took effect; otherwise the failure stands.
+    """
+    if step == Step.CHECK_STATUS or not (error.transient or error.outcome_unknown):
+        return
+    _ask_for(guarantee, Step.CHECK_STATUS)
 
 
 def retry_delay(attempts: int) -> float:
@@ -285,19 +302,25 @@ def _deny(guarantee: Guarantee, step: Step, result: Result) -> None:
 def _reconcile(guarantee: Guarantee, result: Result) -> None:
     """Adopt InfinitePay's view of the order; then go on with what is automated."""
     observed = reconciled_state(result.order_state) if result.approved else None
+    failed = guarantee.state == State.FAILED
     if observed is None:
         # InfinitePay does not know the order (no reserve took effect) or said nothing useful.
-        guarantee.last_error_code = ",".join(result.error_codes)
-        guarantee.last_error_message = "Check status: " + (
-            "; ".join(e.message for e in result.errors) or f"state {result.order_state!r}"
-        )
-        if guarantee.state == State.FAILED and guarantee.failed_step == Step.RESERVE:
+        said = "; ".join(e.message for e in result.errors) or f"state {result.order_state!r}"
+        if failed:
+            # The failure stands, with its reason; ops see what check status added.
+            guarantee.last_error_message += f" (Check status: {said})"
             return
+        guarantee.last_error_code = ",".join(result.error_codes)
+        guarantee.last_error_message = f"Check status: {said}"
         if guarantee.state == State.NEW:
             _ask_for(guarantee, Step.RESERVE)
         return
+    if failed and observed == guarantee.resume_state:
+        # The failed step did not take effect: the failure stands; only ops Retry it.
+        guarantee.last_error_message += f" (Check status: InfinitePay has it {observed.label})"
+        return
     _take_result_data(guarantee, result)
-    if guarantee.state == State.FAILED:
+    if failed:
         guarantee.resume_state = ""
         guarantee.failed_step = ""
     _move(guarantee, observed)
@@ -328,6 +351,14 @@ def _move(guarantee: Guarantee, state: State) -> None:
 
 
 def _fail(guarantee: Guarantee, step: Step, reason: str) -> None:
+    if guarantee.state == State.FAILED and step == Step.CHECK_STATUS:
+        # Reconciling a failure failed too: the failed step and its reason stand.
+        guarantee.pending_step = ""
+        guarantee.pending_since = None
+        guarantee.next_retry_at = None
+        guarantee.last_error_message += f" (Check status failed too: {reason})"
+        logger.warning("Guarantee %s: check status failed: %s", guarantee.order_id, reason)
+        return
     if guarantee.state != State.FAILED:
         guarantee.resume_state = guarantee.state
     guarantee.state = State.FAILED

@@ -145,8 +145,10 @@ def test_retries_exhausted_fail_with_the_reason_and_change_nothing_else(
     assert guarantee.failed_step == Step.RESERVE
     assert guarantee.resume_state == State.NEW
     assert guarantee.last_error_message.startswith("Gave up after 3 attempts")
+    assert "Check status failed too" in guarantee.last_error_message
     assert guarantee.payment.status == Payment.Status.PENDING
-    assert calls(guarantee) == [("reserve", "transient")] * 3
+    # Before giving up for good, the pipeline asks whether a call took effect after all.
+    assert calls(guarantee) == [("reserve", "transient")] * 3 + [("check_status", "transient")] * 3
     assert sandbox.order(guarantee.order_id) is None
     assert guarantee.step_in_flight == guarantee.pending_step == ""
 
@@ -232,7 +234,8 @@ def test_check_status_reconciles_a_failed_guarantee(
     place, infinitepay, sandbox, settings, django_capture_on_commit_callbacks
 ):
     settings.INFINITEPAY_MAX_ATTEMPTS = 1
-    sandbox.fail_next(["lost_answer"])  # reserved at InfinitePay, FAILED with us
+    # Reserved at InfinitePay, FAILED with us: the pipeline's own check status failed too.
+    sandbox.fail_next(["lost_answer", "http_500"])
     guarantee = place(infinitepay)
     assert guarantee.state == State.FAILED
     with django_capture_on_commit_callbacks(execute=True):
@@ -240,6 +243,37 @@ def test_check_status_reconciles_a_failed_guarantee(
     guarantee.refresh_from_db()
     assert guarantee.state == State.RESERVED
     assert guarantee.ref_no == sandbox.order(guarantee.order_id)["ref_no"]
+
+
+def test_giving_up_on_a_lost_answer_asks_check_status_and_adopts_the_reserve(
+    place, infinitepay, sandbox, buyer, settings
+):
+    settings.INFINITEPAY_MAX_ATTEMPTS = 1
+    sandbox.fail_next(["lost_answer"])  # the last attempt reserved, but its answer was lost
+    guarantee = place(infinitepay)
+    assert guarantee.state == State.RESERVED
+    assert guarantee.failed_step == guarantee.resume_state == ""
+    assert calls(guarantee) == [("reserve", "transient"), ("check_status", "approved")]
+    assert guarantee.ref_no == sandbox.order(guarantee.order_id)["ref_no"]
+    assert reserved(sandbox, buyer.customer.vat_id) == guarantee.payment.amount
+
+
+def test_a_failure_that_took_no_effect_stays_failed_after_check_status(
+    place, infinitepay, sandbox, settings, django_capture_on_commit_callbacks
+):
+    settings.INFINITEPAY_MAX_ATTEMPTS = 2
+    guarantee = place(infinitepay)  # RESERVED, capture not automated
+    sandbox.fail_next(["http_500", "http_500"])
+    with django_capture_on_commit_callbacks(execute=True):
+        services.request_step(guarantee_id=guarantee.pk, step=Step.CAPTURE)
+    guarantee.refresh_from_db()
+    # InfinitePay still has it RESERVED: the capture did not happen, and only ops retry it.
+    assert guarantee.state == State.FAILED
+    assert (guarantee.failed_step, guarantee.resume_state) == (Step.CAPTURE, State.RESERVED)
+    assert guarantee.last_error_message.startswith("Gave up after 2 attempts")
+    assert guarantee.last_error_message.endswith("(Check status: InfinitePay has it RESERVED)")
+    assert calls(guarantee)[-1] == ("check_status", "approved")
+    assert guarantee.pending_step == guarantee.step_in_flight == ""
 
 
 @pytest.mark.parametrize(
