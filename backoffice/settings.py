@@ -184,6 +184,11 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Celery's Django fixup closes the database connection before and after every task unless
+# this is set, so each task of a worker thread paid for a new connection (bench/pipeline.py).
+# backoffice.celery instead closes only broken or CONN_MAX_AGE-old ones, as Django does
+# between requests.
+CELERY_DB_REUSE_MAX = 2**62
 # Periodic tasks (Celery beat): each entry names a task by its explicit name.
 CELERY_BEAT_SCHEDULE: dict = {}
 
