@@ -8,7 +8,7 @@ broker; it is flushed before a run. Processes start on free ports, log to files 
 
     harness.configure("checkout")        # before django.setup(): the environment of the run
     with harness.fresh_database(), contextlib.ExitStack() as stack:
-        sandbox = harness.start_sandbox(stack)
+        sandbox, _ = harness.start_sandbox(stack)
         base_url = harness.start_gunicorn(stack, env=harness.product_env(sandbox))
 """
 
@@ -193,6 +193,7 @@ class Process:
     popen: subprocess.Popen
     log_path: Path
     hostname: str = ""  # a Celery worker's node name, for remote control
+    stop_signal: int = signal.SIGTERM
 
     @property
     def pid(self) -> int:
@@ -203,7 +204,7 @@ class Process:
 
     def stop(self) -> None:
         if self.popen.poll() is None:
-            self.popen.send_signal(signal.SIGTERM)
+            self.popen.send_signal(self.stop_signal)
             try:
                 self.popen.wait(timeout=20)
             except subprocess.TimeoutExpired:
@@ -212,15 +213,20 @@ class Process:
 
 
 def start_process(
-    stack: contextlib.ExitStack, name: str, argv: Sequence[str], *, env: dict[str, str] | None
+    stack: contextlib.ExitStack,
+    name: str,
+    argv: Sequence[str],
+    *,
+    env: dict[str, str] | None,
+    stop_signal: int = signal.SIGTERM,
 ) -> Process:
-    """Start a subprocess in the repository; the stack stops it."""
+    """Start a subprocess in the repository; the stack stops it (with `stop_signal`)."""
     log_path = LOG_DIR / f"{_database_name or 'bench'}-{name}.log"
     with log_path.open("wb") as log:
         popen = subprocess.Popen(
             list(argv), cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
         )
-    process = Process(name=name, popen=popen, log_path=log_path)
+    process = Process(name=name, popen=popen, log_path=log_path, stop_signal=stop_signal)
     stack.callback(process.stop)
     return process
 
@@ -231,8 +237,8 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_sandbox(stack: contextlib.ExitStack):  # -> SandboxHandle
-    """Start `python -m infinitepay.sandbox` on a free port; return a handle on it."""
+def start_sandbox(stack: contextlib.ExitStack):  # -> tuple[SandboxHandle, Process]
+    """Start `python -m infinitepay.sandbox` on a free port; return a handle on it and it."""
     from infinitepay.sandbox.handle import SandboxHandle
 
     port = free_port()
@@ -245,7 +251,7 @@ def start_sandbox(stack: contextlib.ExitStack):  # -> SandboxHandle
     handle = SandboxHandle(f"http://127.0.0.1:{port}")
     stack.callback(handle.close)
     wait_until(lambda: _answers(handle.faults), process=process, what="the sandbox")
-    return handle
+    return handle, process
 
 
 def start_gunicorn(
@@ -322,6 +328,21 @@ def start_worker(
     return process
 
 
+def profile(stack: contextlib.ExitStack, process: Process, *, output: Path) -> Process:
+    """Sample a process with py-spy until the stack closes; collapsed stacks to `output`.
+
+    py-spy is a tool, not a dependency: `.venv/bin/pip install py-spy` first.
+    """
+    py_spy = Path(sys.executable).parent / "py-spy"
+    if not py_spy.exists():
+        raise SystemExit("profiling needs py-spy: .venv/bin/pip install py-spy")
+    output.parent.mkdir(parents=True, exist_ok=True)
+    argv = [str(py_spy), "record", "--pid", str(process.pid), "--rate", "250", "--nonblocking"]
+    argv += ["--format", "raw", "--output", str(output)]
+    # py-spy writes its profile when interrupted, as after Ctrl-C.
+    return start_process(stack, f"py-spy-{process.name}", argv, env=None, stop_signal=signal.SIGINT)
+
+
 def wait_until(
     condition: Callable[[], object], *, process: Process, what: str, timeout: float = 60
 ) -> None:
@@ -353,6 +374,27 @@ def peak_rss_kib(pid: int) -> int:
         match = re.search(r"^VmHWM:\s+(\d+) kB", status, re.MULTILINE)
         total += int(match.group(1)) if match else 0
     return total
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) a process has used so far, all its threads together."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except FileNotFoundError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def database_backend_pids() -> list[int]:
+    """The PostgreSQL server processes serving this run's database right now."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+            "AND pid <> pg_backend_pid()"
+        )
+        return [pid for (pid,) in cursor.fetchall()]
 
 
 def _descendants(pid: int) -> list[int]:

@@ -63,7 +63,7 @@ def main() -> None:
 
     with harness.fresh_database(), contextlib.ExitStack() as stack:
         store = harness.seed_storefront(buyers=args.buyers)
-        sandbox = harness.start_sandbox(stack)
+        sandbox, _ = harness.start_sandbox(stack)
         env = harness.product_env(sandbox.url)
         harness.start_worker(stack, env=env, concurrency=args.worker_threads, name="worker")
         print(

@@ -66,12 +66,18 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=15, help="length of the latency run")
     parser.add_argument("--workers", type=int, default=2, help="Celery worker processes")
     parser.add_argument("--threads", type=int, default=24, help="threads per worker")
+    parser.add_argument(
+        "--profile",
+        type=Path,
+        metavar="DIR",
+        help="sample each worker with py-spy in the no-latency run; collapsed stacks to DIR",
+    )
     args = parser.parse_args()
 
     with harness.fresh_database(), contextlib.ExitStack() as stack:
         buyers = PLACING_THREADS * -(-max(args.rate * args.seconds, 40) // PLACING_THREADS)
         store = harness.seed_storefront(buyers=buyers)
-        sandbox = harness.start_sandbox(stack)
+        sandbox, sandbox_process = harness.start_sandbox(stack)
         env = harness.product_env(sandbox.url)
         print(
             f"Pipeline: {args.workers} Celery worker process(es) × {args.threads} threads, "
@@ -84,7 +90,7 @@ def main() -> None:
         )
         runs = {}
         for latency_ms in (0, args.latency_ms):
-            run = throughput(stack, sandbox, env, store, args, latency_ms=latency_ms)
+            run = throughput(sandbox, sandbox_process.pid, env, store, args, latency_ms=latency_ms)
             runs[latency_ms] = run
             print(
                 f"  throughput, latency {latency_ms:3d} ms per call: {run.orders} orders in "
@@ -92,7 +98,15 @@ def main() -> None:
                 f"({run.orders_per_s * 3:.0f} calls/s); peak RSS per worker: "
                 + ", ".join(f"{kib / 1024:.0f} MiB" for kib in run.peak_rss_kib)
             )
-        latencies, rss = placed_to_activated(stack, sandbox, env, store, args)
+            print(
+                "    CPU per order: "
+                + ", ".join(
+                    f"{part} {seconds / run.orders * 1000:.1f} ms"
+                    for part, seconds in run.cpu_seconds.items()
+                )
+                + f"; {sum(run.cpu_seconds.values()) / run.seconds:.2f} of 2 cores busy with them"
+            )
+        latencies, rss = placed_to_activated(sandbox, env, store, args)
         print(
             f"  placed → ACTIVATED at {args.rate} orders/s for {args.seconds} s: "
             f"{harness.summary_ms(latencies)}; peak RSS per worker: "
@@ -120,6 +134,7 @@ class Run:
     orders: int
     seconds: float
     peak_rss_kib: list[int]
+    cpu_seconds: dict[str, float]
 
     @property
     def orders_per_s(self) -> float:
@@ -139,7 +154,7 @@ def sandbox_capacity(sandbox, *, calls: int = 1000, threads: int = 16) -> float:
     return calls / elapsed
 
 
-def throughput(stack, sandbox, env, store, args, *, latency_ms: int) -> Run:
+def throughput(sandbox, sandbox_pid: int, env, store, args, *, latency_ms: int) -> Run:
     """Place the orders with the queue unconsumed, then let the workers at it; time the drain."""
     sandbox.reset()
     sandbox.no_faults()
@@ -149,6 +164,11 @@ def throughput(stack, sandbox, env, store, args, *, latency_ms: int) -> Run:
         sandbox.set_faults(rate=1.0, kinds=[FaultKind.LATENCY], latency_ms=latency_ms)
     with contextlib.ExitStack() as workers:
         processes = start_workers(workers, env, args, queues=IDLE_QUEUE)
+        if args.profile and not latency_ms:
+            for process in processes:
+                output = args.profile / f"{process.name.split('-')[0]}.txt"
+                harness.profile(workers, process, output=output)
+        cpu = CpuMeter(workers=processes, sandbox=sandbox_pid)
         started = timezone.now()
         replies = celery_app.control.add_consumer(
             "celery", reply=True, destination=[p.hostname for p in processes]
@@ -156,11 +176,29 @@ def throughput(stack, sandbox, env, store, args, *, latency_ms: int) -> Run:
         if len(replies) != len(processes):
             raise SystemExit(f"not every worker took the queue: {replies}")
         finished = wait_for_activated(after_id=before, expected=args.orders)
+        used = cpu.used()
         rss = [harness.peak_rss_kib(p.pid) for p in processes]
-    return Run(args.orders, (finished - started).total_seconds(), rss)
+    return Run(args.orders, (finished - started).total_seconds(), rss, used)
 
 
-def placed_to_activated(stack, sandbox, env, store, args) -> tuple[list[float], list[int]]:
+class CpuMeter:
+    """CPU used by the workers, their PostgreSQL backends and the sandbox since it was made."""
+
+    def __init__(self, *, workers: list[harness.Process], sandbox: int) -> None:
+        self.pids = {"workers": [w.pid for w in workers], "sandbox": [sandbox]}
+        self.start = self._read()
+
+    def used(self) -> dict[str, float]:
+        # The workers' connections are opened by their first task: read the backends now.
+        self.pids["PostgreSQL"] = harness.database_backend_pids()
+        now = self._read()
+        return {part: now[part] - self.start.get(part, 0.0) for part in now}
+
+    def _read(self) -> dict[str, float]:
+        return {part: sum(map(harness.cpu_seconds, pids)) for part, pids in self.pids.items()}
+
+
+def placed_to_activated(sandbox, env, store, args) -> tuple[list[float], list[int]]:
     """Place orders at a steady rate with the workers running; each one's time to ACTIVATED."""
     sandbox.reset()
     sandbox.no_faults()
