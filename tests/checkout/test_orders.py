@@ -61,7 +61,7 @@ def test_the_detail_shows_lines_addresses_and_the_status_its_method_describes(
         registry.get_type("payment_term"), "describe_status", lambda payment: "Paid in full"
     )
     page = buyer_client.get(reverse("checkout:order_detail", args=[order.number])).content.decode()
-    assert '>Paid in full</span>' in page
+    assert ">Paid in full</span>" in page
     assert "PAPER" in page and "COFFEE" in page
     assert "Friedrichstraße 123" in page
     assert "68.86 EUR" in page
