@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: setup run test lint format services-test
+.PHONY: setup run test lint format services-test bench-checkout bench-pipeline bench-admin
 
 setup: $(VENV)/.installed
 
@@ -33,3 +33,13 @@ lint:
 format:
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
+
+## Benchmarks (docs/benchmarks.md): each makes its own PostgreSQL database and uses Redis db 7.
+bench-checkout: setup
+	$(BIN)/python bench/checkout.py $(BENCH_ARGS)
+
+bench-pipeline: setup
+	$(BIN)/python bench/pipeline.py $(BENCH_ARGS)
+
+bench-admin: setup
+	$(BIN)/python bench/admin.py $(BENCH_ARGS)

@@ -59,6 +59,8 @@ def configure(name: str) -> str:
     """Set this run's environment and Django up; return the database name (not yet created)."""
     global _database_name
     _database_name = f"bench_{name}_{os.getpid()}"
+    # Ctrl-C and kill both unwind the run: its processes stop and its database is dropped.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     os.environ.update(PRODUCTION_ENV)
     os.environ["DATABASE_URL"] = f"{POSTGRES_URL}/{_database_name}"
     os.environ["CELERY_BROKER_URL"] = REDIS_URL

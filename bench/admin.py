@@ -1,0 +1,295 @@
+"""Benchmark the back office at scale: the orders and guarantees lists with 100,000 orders.
+
+    .venv/bin/python bench/admin.py                      # or: make bench-admin
+    .venv/bin/python bench/admin.py --orders 20000 --runs 5
+
+A fresh PostgreSQL database (`bench_admin_<pid>`) gets `--orders` orders of 2,000 companies
+(two lines each, a year of order dates), their payments (80 % InfinitePay, 20 % Payment
+Term; mostly paid, some pending, declined, canceled) and the InfinitePay payments'
+guarantees in the matching states, written in batches with `bulk_create`, then ANALYZEd as
+autovacuum would. Each page is fetched by a logged-in superuser through Django's test
+Client with production settings (DEBUG off): the server time of the whole request
+(middleware, queries, template), measured in the process, after one untimed fetch.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import statistics
+import sys
+import time
+import uuid
+from datetime import timedelta
+from decimal import Decimal
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import _harness as harness  # noqa: E402
+
+harness.configure("admin")
+
+from django.conf import settings  # noqa: E402
+
+# Production serves hashed static names from collectstatic's manifest; a page's cost is the
+# same with plain names, and the benchmark need not collect static files first.
+settings.STORAGES = {
+    **settings.STORAGES,
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+
+from django.contrib.auth import get_user_model  # noqa: E402
+from django.contrib.auth.hashers import make_password  # noqa: E402
+from django.db import connection  # noqa: E402
+from django.test import Client  # noqa: E402
+from django.test.utils import CaptureQueriesContext  # noqa: E402
+from django.utils import timezone  # noqa: E402
+
+from checkout.models import Buyer, Customer, Order, OrderLine, Payment  # noqa: E402
+from infinitepay.models import Guarantee  # noqa: E402
+from infinitepay.states import State  # noqa: E402
+from tests.factories import (  # noqa: E402
+    InfinitePayIntegrationFactory,
+    PaymentTermIntegrationFactory,
+    StaffUserFactory,
+)
+
+TARGET_MEDIAN_MS = 500
+COMPANIES = 2_000
+BATCH = 5_000
+# Payment status and, for InfinitePay, the guarantee's state: (share, status, state).
+OUTCOMES = [
+    (0.70, Payment.Status.PAID_IN_FULL, State.ACTIVATED),
+    (0.18, Payment.Status.PENDING, State.RESERVED),
+    (0.02, Payment.Status.PENDING, State.FAILED),
+    (0.07, Payment.Status.DECLINED, State.DECLINED),
+    (0.03, Payment.Status.CANCELED, State.CANCELED),
+]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--orders", type=int, default=100_000)
+    parser.add_argument("--runs", type=int, default=15, help="timed fetches per page")
+    parser.add_argument("--seed", type=int, default=2026)
+    args = parser.parse_args()
+
+    with harness.fresh_database():
+        started = time.perf_counter()
+        sample = seed(random.Random(args.seed), orders=args.orders)
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
+        print(
+            f"Back office lists: {Order.objects.count():,} orders, "
+            f"{Guarantee.objects.count():,} guarantees, {COMPANIES:,} companies "
+            f"(written in {time.perf_counter() - started:.0f} s); superuser, test Client, "
+            f"DEBUG off, PostgreSQL; {args.runs} fetches per page"
+        )
+        client = Client()
+        client.force_login(StaffUserFactory(username="bench-superuser", is_superuser=True))
+        medians = []
+        for title, url in pages(sample):
+            median, line = measure(client, url, runs=args.runs)
+            medians.append(median)
+            print(f"  {title:44s} {line}")
+        print(
+            f"Target median ≤ {TARGET_MEDIAN_MS} ms per page: "
+            f"{harness.verdict(max(medians) <= TARGET_MEDIAN_MS)} "
+            f"(slowest median {max(medians):.0f} ms)"
+        )
+        print(f"Load average at the end: {harness.load_average()}")
+
+
+def pages(sample: dict[str, str]) -> list[tuple[str, str]]:
+    orders, guarantees = "/admin/checkout/order/", "/admin/infinitepay/guarantee/"
+    return [
+        ("Orders: first page", orders),
+        ("Orders: a page in the middle", f"{orders}?p={sample['order_page']}"),
+        ("Orders: filter payment status Declined", f"{orders}?payment_status=declined"),
+        ("Orders: filter by method and a month", f"{orders}?{sample['month_and_method']}"),
+        ("Orders: search an order number", f"{orders}?q={sample['number']}"),
+        ("Orders: search a company name", f"{orders}?q={sample['company']}"),
+        ("Guarantees: first page", guarantees),
+        ("Guarantees: a page in the middle", f"{guarantees}?p={sample['guarantee_page']}"),
+        ("Guarantees: filter state Failed", f"{guarantees}?state__exact=failed"),
+        ("Guarantees: filter step under way", f"{guarantees}?under_way=yes"),
+        ("Guarantees: search a VAT ID", f"{guarantees}?q={sample['vat_id']}"),
+        ("Guarantees: search an order number", f"{guarantees}?q={sample['number']}"),
+    ]
+
+
+def measure(client: Client, url: str, *, runs: int) -> tuple[float, str]:
+    """Fetch a page once untimed, then `runs` times; its median and a line of figures."""
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url)
+    if response.status_code != 200:
+        raise SystemExit(f"{url} answered {response.status_code}")
+    count = len(queries)
+    slowest = max(float(q["time"]) for q in queries.captured_queries) * 1000
+    timings = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        client.get(url)
+        timings.append((time.perf_counter() - started) * 1000)
+    median = statistics.median(timings)
+    return median, (
+        f"median {median:6.1f} ms  p95 {harness.percentile(timings, 95):6.1f} ms  "
+        f"{count:2d} queries, slowest {slowest:5.1f} ms"
+    )
+
+
+def seed(rng: random.Random, *, orders: int) -> dict[str, str]:
+    """Write the orders and everything the two lists show; return values to search for."""
+    owner = StaffUserFactory(username="bench-admin")
+    infinitepay = InfinitePayIntegrationFactory(
+        default_owner=owner, auto_capture=True, auto_activation=True
+    )
+    payment_term = PaymentTermIntegrationFactory(default_owner=owner)
+    customers = Customer.objects.bulk_create(
+        Customer(name=f"Bench Handels {n} GmbH", vat_id=harness.german_vat_id(n))
+        for n in range(COMPANIES)
+    )
+    password = make_password(harness.PASSWORD)
+    users = get_user_model().objects.bulk_create(
+        get_user_model()(username=f"bench-buyer-{n}", password=password) for n in range(COMPANIES)
+    )
+    buyers = Buyer.objects.bulk_create(
+        Buyer(user=user, customer=customer) for user, customer in zip(users, customers, strict=True)
+    )
+    for first in range(0, orders, BATCH):
+        numbers = range(first, min(first + BATCH, orders))
+        write_batch(rng, numbers, buyers, infinitepay, payment_term)
+    with connection.cursor() as cursor:
+        # Orders spread over the last year (auto_now_add wrote "now" on every row).
+        cursor.execute(
+            "UPDATE checkout_order SET created_at = now() - (id % 365) * interval '1 day' "
+            "- (id % 1440) * interval '1 minute'"
+        )
+        cursor.execute(
+            "UPDATE infinitepay_guarantee g SET created_at = o.created_at FROM checkout_payment p "
+            "JOIN checkout_order o ON o.id = p.order_id WHERE p.id = g.payment_id"
+        )
+    middle = Order.objects.order_by("pk")[orders // 2]
+    month = timezone.localtime(middle.created_at)
+    return {
+        "number": middle.number,
+        "company": middle.customer.name.replace(" ", "+"),
+        "vat_id": middle.customer.vat_id,
+        # Admin pages count from 0 in the URL and list 100 rows.
+        "order_page": str(orders // 200),
+        "guarantee_page": str(Guarantee.objects.count() // 200),
+        "month_and_method": f"created_at__year={month.year}&created_at__month={month.month}"
+        f"&payment_method={infinitepay.pk}",
+    }
+
+
+def write_batch(rng, numbers, buyers, infinitepay, payment_term) -> None:
+    now = timezone.now()
+    placed = []
+    for n in numbers:
+        buyer = buyers[rng.randrange(len(buyers))]
+        net = Decimal(rng.randint(1_000, 500_000)) / 100
+        vat = (net * Decimal("0.19")).quantize(Decimal("0.01"))
+        address = {
+            "organization": f"Company {buyer.customer_id}",
+            "first_name": "Erika",
+            "last_name": "Mustermann",
+            "street": "Friedrichstraße 123",
+            "postal_code": "10117",
+            "city": "Berlin",
+            "country": "DE",
+            "region": "",
+        }
+        placed.append(
+            Order(
+                number=f"ORD-{n + 1:06d}",
+                customer_id=buyer.customer_id,
+                buyer=buyer,
+                currency="EUR",
+                billing_address=address,
+                shipping_address=address,
+                shipping_method="flat_rate",
+                subtotal=net,
+                discount=Decimal("0.00"),
+                discount_gross=Decimal("0.00"),
+                shipping=Decimal("9.90"),
+                shipping_gross=Decimal("11.78"),
+                shipping_vat_rate=Decimal("0.19"),
+                vat_total=vat,
+                vat_breakdown=[{"rate": "0.19", "taxable": str(net), "vat": str(vat)}],
+                total=net + vat,
+                buyer_ip="203.0.113.7",
+                idempotency_key=uuid.uuid4(),
+            )
+        )
+    placed = Order.objects.bulk_create(placed)
+    OrderLine.objects.bulk_create(
+        OrderLine(
+            order=order,
+            sku=sku,
+            name=sku.title(),
+            quantity=1,
+            unit_price=order.subtotal / 2,
+            vat_rate=Decimal("0.19"),
+            net=order.subtotal / 2,
+            vat=order.vat_total / 2,
+            gross=order.total / 2,
+        )
+        for order in placed
+        for sku in ("PAPER", "TONER")
+    )
+    outcomes = [pick_outcome(rng) for _ in placed]
+    methods = [infinitepay if rng.random() < 0.8 else payment_term for _ in placed]
+    payments = Payment.objects.bulk_create(
+        Payment(
+            order=order,
+            method=integration.method_identifier,
+            integration=integration,
+            amount=order.total,
+            currency="EUR",
+            status=status,
+            debtor_email="ap@example.com",
+            legal_form="gmbh",
+        )
+        for order, integration, (status, _) in zip(placed, methods, outcomes, strict=True)
+    )
+    for order, payment in zip(placed, payments, strict=True):
+        order.current_payment = payment
+    Order.objects.bulk_update(placed, ["current_payment"])
+    Guarantee.objects.bulk_create(
+        guarantee(payment, state, infinitepay, now)
+        for payment, (_, state) in zip(payments, outcomes, strict=True)
+        if payment.integration_id == infinitepay.pk
+    )
+
+
+def pick_outcome(rng: random.Random) -> tuple[Payment.Status, State]:
+    roll = rng.random()
+    for share, status, state in OUTCOMES:
+        if roll < share:
+            return status, state
+        roll -= share
+    return OUTCOMES[0][1], OUTCOMES[0][2]
+
+
+def guarantee(payment: Payment, state: State, integration, now) -> Guarantee:
+    failed = state == State.FAILED
+    return Guarantee(
+        payment=payment,
+        integration=integration,
+        state=state,
+        order_id=f"{payment.order.number}-P{payment.pk}",
+        ref_no="" if state == State.DECLINED else f"REF-{payment.pk:08d}",
+        guaranteed_amount=payment.amount if state == State.ACTIVATED else None,
+        attempts=6 if failed else 0,
+        failed_step="capture" if failed else "",
+        resume_state=State.RESERVED if failed else "",
+        last_error_code="transient" if failed else "",
+        last_error_message="Gave up after 6 attempts: HTTP 503" if failed else "",
+        pending_step="capture" if state == State.RESERVED and payment.pk % 50 == 0 else "",
+        pending_since=now - timedelta(minutes=2) if payment.pk % 50 == 0 else None,
+    )
+
+
+if __name__ == "__main__":
+    main()
