@@ -21,7 +21,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
-from functools import cache
 from pathlib import Path
 
 from django_countries.data import ALT_CODES
@@ -393,19 +392,19 @@ def body_child(root: etree._Element) -> etree._Element:
 
 
 _per_thread = threading.local()
+# libxml2 does not build schemas safely in several threads at once (a worker's threads all
+# start on their first call together): one at a time, each from its own parse of the file.
+_schema_building = threading.Lock()
 
 
 def message_schema() -> etree.XMLSchema:
     """The messages' XSD; one validator per thread, since each keeps its own error log."""
     schema = getattr(_per_thread, "schema", None)
     if schema is None:
-        schema = _per_thread.schema = etree.XMLSchema(_schema_document())
+        with _schema_building:
+            document = etree.parse(str(XSD_PATH), parser=_safe_parser())
+            schema = _per_thread.schema = etree.XMLSchema(document)
     return schema
-
-
-@cache
-def _schema_document() -> etree._ElementTree:
-    return etree.parse(str(XSD_PATH), parser=_safe_parser())
 
 
 def schema_errors(payload: etree._Element) -> list[str]:
