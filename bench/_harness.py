@@ -279,6 +279,10 @@ def start_gunicorn(
             str(threads),
             "--backlog",
             "2048",
+            # Longer than the buyers' clients keep idle connections: otherwise gunicorn may
+            # close one just as a client reuses it ("Server disconnected").
+            "--keep-alive",
+            "75",
         ],  # fmt: skip
         env=env,
     )
