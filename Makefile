@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: setup run test lint format services-test bench-checkout bench-pipeline bench-admin
+.PHONY: setup run test lint format bench-checkout bench-pipeline bench-admin
 
 setup: $(VENV)/.installed
 
