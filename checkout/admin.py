@@ -7,7 +7,16 @@ from django.utils.html import format_html, format_html_join
 
 from integrations.models import Integration
 
-from .models import Buyer, Customer, CustomerAddress, Order, OrderLine, Payment, Product
+from .models import (
+    ORDER_NUMBER,
+    Buyer,
+    Customer,
+    CustomerAddress,
+    Order,
+    OrderLine,
+    Payment,
+    Product,
+)
 
 
 class CustomerAddressInline(admin.StackedInline):
@@ -179,6 +188,13 @@ class OrderAdmin(admin.ModelAdmin):
         "payment_method",
         "payment_status",
     ]
+
+    def get_search_results(self, request: HttpRequest, queryset: QuerySet, search_term: str):
+        """An order number is looked up by its unique index, not by scanning every order."""
+        term = search_term.strip()
+        if ORDER_NUMBER.fullmatch(term):
+            return queryset.filter(number=term.upper()), False
+        return super().get_search_results(request, queryset, search_term)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -1,5 +1,6 @@
 """Customers, catalog, cart and orders of the B2B storefront."""
 
+import re
 import uuid
 from decimal import Decimal
 
@@ -260,6 +261,13 @@ class CartLine(models.Model):
 
 def money_field(label: str | None = None) -> models.DecimalField:
     return models.DecimalField(label, max_digits=12, decimal_places=2)
+
+
+ORDER_NUMBER = re.compile(r"ORD-\d{6,}", re.IGNORECASE)
+
+
+def order_number_for(order_id: int) -> str:
+    return f"ORD-{order_id:06d}"
 
 
 class Order(models.Model):

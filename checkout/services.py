@@ -22,6 +22,7 @@ from .models import (
     Product,
     ShippingMethod,
     check_billing_country,
+    order_number_for,
 )
 from .pricing import Totals
 
@@ -194,7 +195,7 @@ def place_order(*, buyer: Buyer, checkout_token: uuid.UUID, buyer_ip: str | None
         )
         for priced in (line.priced() for line in lines)
     )
-    order.number = f"ORD-{order.pk:06d}"
+    order.number = order_number_for(order.pk)
     payment = _create_payment(
         order=order,
         integration=integration,
