@@ -8,7 +8,6 @@ from django.utils.html import format_html, format_html_join
 from integrations.models import Integration
 
 from .models import (
-    ORDER_NUMBER,
     Buyer,
     Customer,
     CustomerAddress,
@@ -16,6 +15,7 @@ from .models import (
     OrderLine,
     Payment,
     Product,
+    as_order_number,
 )
 
 
@@ -191,9 +191,8 @@ class OrderAdmin(admin.ModelAdmin):
 
     def get_search_results(self, request: HttpRequest, queryset: QuerySet, search_term: str):
         """An order number is looked up by its unique index, not by scanning every order."""
-        term = search_term.strip()
-        if ORDER_NUMBER.fullmatch(term):
-            return queryset.filter(number=term.upper()), False
+        if number := as_order_number(search_term):
+            return queryset.filter(number=number), False
         return super().get_search_results(request, queryset, search_term)
 
     def has_add_permission(self, request: HttpRequest) -> bool:

@@ -270,6 +270,12 @@ def order_number_for(order_id: int) -> str:
     return f"ORD-{order_id:06d}"
 
 
+def as_order_number(term: str) -> str | None:
+    """The order number a search term is (any case, spaces around), or None."""
+    term = term.strip()
+    return term.upper() if ORDER_NUMBER.fullmatch(term) else None
+
+
 class Order(models.Model):
     """A placed order: what was bought, where it goes, and what it costs, frozen."""
 

@@ -19,7 +19,7 @@ from django.utils.text import Truncator
 from django.utils.timesince import timesince
 from django.views.decorators.http import require_POST
 
-from checkout.models import ORDER_NUMBER
+from checkout.models import as_order_number
 from integrations.admin import IntegrationTypeAdmin
 
 from . import selectors
@@ -174,9 +174,8 @@ class GuaranteeAdmin(admin.ModelAdmin):
 
     def get_search_results(self, request: HttpRequest, queryset: QuerySet, search_term: str):
         """An order number is looked up by its unique index, not by scanning every order."""
-        term = search_term.strip()
-        if ORDER_NUMBER.fullmatch(term):
-            return queryset.filter(payment__order__number=term.upper()), False
+        if number := as_order_number(search_term):
+            return queryset.filter(payment__order__number=number), False
         return super().get_search_results(request, queryset, search_term)
 
     def has_add_permission(self, request: HttpRequest) -> bool:

@@ -54,15 +54,15 @@ def worker_database_url() -> str:
     return f"postgres://{user}{password}@{host}/{db['NAME']}"
 
 
-class WorkerProcess:
-    """A `celery worker` subprocess with a thread pool, sharing this test's database."""
+class _ProductProcess:
+    """A process of the product (worker or web server) on this test's database and broker."""
 
     def __init__(self, *, extra_env: dict[str, str], log_path: Path) -> None:
         self.extra_env = extra_env
         self.log_path = log_path
         self.process: subprocess.Popen | None = None
 
-    def start(self) -> "WorkerProcess":
+    def _launch(self, argv: list[str]) -> None:
         env = {
             **os.environ,
             "DATABASE_URL": worker_database_url(),
@@ -72,30 +72,8 @@ class WorkerProcess:
         }
         log = self.log_path.open("ab")
         self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "backoffice",
-                "worker",
-                "--pool",
-                "threads",
-                "--concurrency",
-                "8",
-                "--loglevel",
-                "INFO",
-                "--without-gossip",
-                "--without-mingle",
-                "--hostname",
-                f"test-{os.getpid()}-{time.monotonic_ns()}@%h",
-            ],  # fmt: skip
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
+            argv, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
         )
-        return self
 
     def kill(self) -> None:
         """SIGKILL: no warm shutdown, unacknowledged messages stay with the broker."""
@@ -115,29 +93,46 @@ class WorkerProcess:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
 
 
-class ServerProcess:
+class WorkerProcess(_ProductProcess):
+    """A `celery worker` subprocess with a thread pool, sharing this test's database."""
+
+    def start(self) -> "WorkerProcess":
+        self._launch(
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "backoffice",
+                "worker",
+                "--pool",
+                "threads",
+                "--concurrency",
+                "8",
+                "--loglevel",
+                "INFO",
+                "--without-gossip",
+                "--without-mingle",
+                "--hostname",
+                f"test-{os.getpid()}-{time.monotonic_ns()}@%h",
+            ]  # fmt: skip
+        )
+        return self
+
+
+class ServerProcess(_ProductProcess):
     """The web server (gunicorn) on a free port, sharing this test's database."""
 
     def __init__(self, *, extra_env: dict[str, str], log_path: Path) -> None:
-        self.extra_env = extra_env
-        self.log_path = log_path
+        super().__init__(extra_env=extra_env, log_path=log_path)
         self.port = free_port()
-        self.process: subprocess.Popen | None = None
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> "ServerProcess":
-        env = {
-            **os.environ,
-            "DATABASE_URL": worker_database_url(),
-            "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
-            "CONN_MAX_AGE": "0",
-            **self.extra_env,
-        }
-        log = self.log_path.open("ab")
-        self.process = subprocess.Popen(
+        self._launch(
             [
                 sys.executable,
                 "-m",
@@ -151,11 +146,7 @@ class ServerProcess:
                 "4",
                 "--access-logfile",
                 "-",
-            ],  # fmt: skip
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
+            ]  # fmt: skip
         )
         wait_for(self._answers, timeout=30, what=f"the web server at {self.url}\n{self.log()}")
         return self
@@ -167,18 +158,6 @@ class ServerProcess:
             return httpx.get(f"{self.url}/healthz", timeout=2).status_code == 200
         except httpx.HTTPError:
             return False
-
-    def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
-
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
 
 
 def free_port() -> int:
