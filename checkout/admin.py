@@ -5,6 +5,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html, format_html_join
 
+from backoffice.read_only_admin import ReadOnlyAdmin
 from integrations.models import Integration
 
 from .models import (
@@ -118,7 +119,7 @@ class PaymentMethodFilter(admin.SimpleListFilter):
 
 
 @admin.register(Order)
-class OrderAdmin(admin.ModelAdmin):
+class OrderAdmin(ReadOnlyAdmin):
     """Orders are placed by buyers and never edited here: the list and detail only read."""
 
     list_display = [
@@ -194,15 +195,6 @@ class OrderAdmin(admin.ModelAdmin):
         if number := as_order_number(search_term):
             return queryset.filter(number=number), False
         return super().get_search_results(request, queryset, search_term)
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
 
     def render_change_form(self, request: HttpRequest, context, *args, obj=None, **kwargs):
         if obj is not None:

@@ -19,6 +19,7 @@ from django.utils.text import Truncator
 from django.utils.timesince import timesince
 from django.views.decorators.http import require_POST
 
+from backoffice.read_only_admin import ReadOnlyAdmin
 from checkout.models import as_order_number
 from integrations.admin import IntegrationTypeAdmin
 
@@ -112,7 +113,7 @@ class UnderWayFilter(admin.SimpleListFilter):
 
 
 @admin.register(Guarantee)
-class GuaranteeAdmin(admin.ModelAdmin):
+class GuaranteeAdmin(ReadOnlyAdmin):
     """Every guarantee, what is stuck or failed and why, and the operations ops run on them.
 
     Guarantees change only through the pipeline: the page reads, and each operation checks
@@ -177,15 +178,6 @@ class GuaranteeAdmin(admin.ModelAdmin):
         if number := as_order_number(search_term):
             return queryset.filter(payment__order__number=number), False
         return super().get_search_results(request, queryset, search_term)
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
 
     # One permission per operation (see Guarantee.Meta.permissions).
     def has_operation_permission(self, request: HttpRequest, operation: Operation) -> bool:
@@ -450,7 +442,7 @@ def _ids(queryset: QuerySet[Guarantee]) -> list[int]:
 
 
 @admin.register(ApiCall)
-class ApiCallAdmin(admin.ModelAdmin):
+class ApiCallAdmin(ReadOnlyAdmin):
     """Every call made to InfinitePay: read only, the audit trail."""
 
     list_display = [
@@ -471,15 +463,6 @@ class ApiCallAdmin(admin.ModelAdmin):
     date_hierarchy = "created_at"
     list_select_related = ["guarantee"]
     ordering = ["-created_at", "-id"]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
 
     @admin.display(description="ORDER_ID", ordering="guarantee__order_id")
     def guarantee_order_id(self, call: ApiCall) -> SafeString:
