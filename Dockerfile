@@ -1,5 +1,7 @@
-# The back office image: web (gunicorn), Celery worker and beat, and the sandbox all run it.
-FROM python:3.11-slim-bookworm
+# The back office image (target `production`, the default): web (gunicorn), Celery worker
+# and beat run it. Target `sandbox` adds the sandbox's extra (aiohttp) for the InfinitePay
+# sandbox; the production image goes without it.
+FROM python:3.11-slim-bookworm AS app
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
@@ -26,3 +28,18 @@ RUN pip install --no-deps . \
 USER backoffice
 EXPOSE 8000
 CMD ["gunicorn", "backoffice.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3"]
+
+# The InfinitePay sandbox: the same image plus the `sandbox` extra.
+FROM app AS sandbox
+USER root
+RUN python - <<'PY' > /tmp/sandbox-requirements.txt
+import tomllib
+print("\n".join(tomllib.load(open("pyproject.toml", "rb"))["project"]["optional-dependencies"]["sandbox"]))
+PY
+RUN pip install -r /tmp/sandbox-requirements.txt
+USER backoffice
+EXPOSE 8090
+CMD ["python", "-m", "sandbox", "--host", "0.0.0.0", "--port", "8090"]
+
+# The default target: the back office without the sandbox's packages.
+FROM app AS production

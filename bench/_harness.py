@@ -240,14 +240,14 @@ def free_port() -> int:
 
 
 def start_sandbox(stack: contextlib.ExitStack):  # -> tuple[SandboxHandle, Process]
-    """Start `python -m infinitepay.sandbox` on a free port; return a handle on it and it."""
-    from infinitepay.sandbox.handle import SandboxHandle
+    """Start `python -m sandbox` on a free port; return a handle on it and it."""
+    from sandbox.handle import SandboxHandle
 
     port = free_port()
     process = start_process(
         stack,
         "sandbox",
-        [sys.executable, "-m", "infinitepay.sandbox", "--port", str(port)],
+        [sys.executable, "-m", "sandbox", "--port", str(port)],
         env=None,
     )
     handle = SandboxHandle(f"http://127.0.0.1:{port}")

@@ -4,7 +4,7 @@
                                     [--workers 2] [--postgres URL] [--redis URL]
 
 1. Creates a fresh database (`proof_chaos`), migrates it, and empties its Redis database.
-2. Starts the sandbox (`python -m infinitepay.sandbox`) failing `--fault-rate` of all calls
+2. Starts the sandbox (`python -m sandbox`) failing `--fault-rate` of all calls
    with every fault kind (lost answers and timeouts longer than the client's included), and
    `--workers` Celery workers (`celery worker --pool threads`), all as subprocesses.
 3. Places `--orders` orders through `checkout.services.place_order`, paid with InfinitePay
@@ -125,7 +125,7 @@ class Disagreement:
 
 class ChaosRun:
     def __init__(self, args: argparse.Namespace, sandbox_base: str, logs: Path) -> None:
-        from infinitepay.sandbox.handle import SandboxHandle
+        from sandbox.handle import SandboxHandle
 
         self.args = args
         self.logs = logs
@@ -145,12 +145,12 @@ class ChaosRun:
         from checkout import demo
         from checkout.models import Buyer, Product
         from infinitepay import demo as infinitepay_demo
-        from infinitepay.sandbox.accounts import (
+        from payment_rules.services import DestinationSpec, MethodSpec, create_rule
+        from sandbox.accounts import (
             DENIED_AT_ACTIVATION,
             DENIED_AT_RESERVE,
             SMALL_LIMIT,
         )
-        from payment_rules.services import DestinationSpec, MethodSpec, create_rule
 
         User = get_user_model()
         owner = User.objects.create(username="chaos", is_staff=True)
@@ -410,7 +410,7 @@ def start_sandbox(args: argparse.Namespace, logs: Path) -> tuple[subprocess.Pope
         [
             sys.executable,
             "-m",
-            "infinitepay.sandbox",
+            "sandbox",
             "--port",
             str(port),
             "--fault-rate",

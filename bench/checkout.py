@@ -40,8 +40,8 @@ import _harness as harness  # noqa: E402
 harness.configure("checkout")
 
 from infinitepay.models import Guarantee  # noqa: E402
-from infinitepay.sandbox.faults import FaultKind  # noqa: E402
 from infinitepay.states import State  # noqa: E402
+from sandbox.faults import FaultKind  # noqa: E402
 
 TARGET_P95_MS = 150
 TARGET_RATIO = 1.2

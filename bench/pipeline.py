@@ -39,17 +39,17 @@ import _harness as harness  # noqa: E402
 
 harness.configure("pipeline")
 
-import sandbox as sandbox_bench  # noqa: E402  (bench/sandbox.py: its Reserve load)
 from django.db import connections  # noqa: E402
 from django.db.models import Max  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
+import sandbox as sandbox_bench  # noqa: E402  (bench/sandbox.py: its Reserve load)
 from backoffice.celery import app as celery_app  # noqa: E402
 from checkout import services  # noqa: E402
 from checkout.models import Buyer, CustomerAddress, Product  # noqa: E402
 from infinitepay.models import Guarantee  # noqa: E402
-from infinitepay.sandbox.faults import FaultKind  # noqa: E402
 from infinitepay.states import State  # noqa: E402
+from sandbox.faults import FaultKind  # noqa: E402
 
 TARGET_ORDERS_PER_S = 50
 TARGET_SLOW_SHARE = 0.8

@@ -10,7 +10,7 @@
    Served concurrently this takes about one latency; serialized it would take
    in-flight × latency.
 
-The sandbox runs in its own process (`python -m infinitepay.sandbox`), as in development,
+The sandbox runs in its own process (`python -m sandbox`), as in development,
 unless `--url` points at one already running.
 """
 
@@ -41,9 +41,9 @@ from infinitepay.messages import (  # noqa: E402
     Debtor,
     ReserveRequest,
 )
-from infinitepay.sandbox.accounts import Account  # noqa: E402
-from infinitepay.sandbox.faults import FaultKind  # noqa: E402
-from infinitepay.sandbox.handle import SandboxHandle  # noqa: E402
+from sandbox.accounts import Account  # noqa: E402
+from sandbox.faults import FaultKind  # noqa: E402
+from sandbox.handle import SandboxHandle  # noqa: E402
 
 # One httpx pool's bookkeeping grows with its connections; a Celery process uses one pool per
 # integration with a few threads, so the fan-out shares a pool among this many threads.
@@ -186,7 +186,7 @@ def start_sandbox() -> tuple[subprocess.Popen, SandboxHandle]:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     process = subprocess.Popen(
-        [sys.executable, "-m", "infinitepay.sandbox", "--port", str(port)],
+        [sys.executable, "-m", "sandbox", "--port", str(port)],
         cwd=Path(__file__).resolve().parent.parent,
         stdout=subprocess.DEVNULL,
     )

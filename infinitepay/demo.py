@@ -2,13 +2,14 @@
 
 from django.contrib.auth.models import AbstractBaseUser
 
-from .models import InfinitePayIntegration
-from .sandbox.accounts import (  # the sandbox's default account
+from sandbox.accounts import (  # the sandbox's default account
     SANDBOX_CLIENT_REFERENCE,
     SANDBOX_PASSWORD,
     SANDBOX_SECRET,
     SANDBOX_USERNAME,
 )
+
+from .models import InfinitePayIntegration
 
 
 def seed_integration(*, owner: AbstractBaseUser) -> InfinitePayIntegration:

@@ -13,10 +13,10 @@ import pytest
 
 from infinitepay.client import InfinitePayClient
 from infinitepay.messages import Credentials
-from infinitepay.sandbox.accounts import Account
-from infinitepay.sandbox.faults import FaultKind
-from infinitepay.sandbox.handle import SandboxHandle
-from infinitepay.sandbox.server import start_in_thread
+from sandbox.accounts import Account
+from sandbox.faults import FaultKind
+from sandbox.handle import SandboxHandle
+from sandbox.server import start_in_thread
 
 SANDBOX_ACCOUNT = Account()
 SANDBOX_CREDENTIALS = Credentials(

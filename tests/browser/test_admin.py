@@ -4,8 +4,8 @@ import pytest
 from playwright.sync_api import expect
 
 from infinitepay.models import InfinitePayIntegration
-from infinitepay.sandbox.accounts import Account
 from payment_rules.models import PaymentRule
+from sandbox.accounts import Account
 from tests.browser.conftest import PASSWORD, log_in
 from tests.factories import StaffUserFactory
 

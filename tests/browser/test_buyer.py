@@ -5,7 +5,7 @@ from playwright.sync_api import Page, expect
 
 from checkout.models import Order
 from infinitepay.models import Guarantee
-from infinitepay.sandbox.accounts import DENIED_AT_RESERVE
+from sandbox.accounts import DENIED_AT_RESERVE
 from tests.browser.conftest import log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from checkout import demo, vat
 from checkout.models import Buyer, Product
-from infinitepay.sandbox import accounts
+from sandbox import accounts
 
 pytestmark = pytest.mark.django_db
 

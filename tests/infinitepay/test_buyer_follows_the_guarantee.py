@@ -4,7 +4,7 @@ import pytest
 from django.urls import reverse
 
 from checkout.models import Order, Payment
-from infinitepay.sandbox.accounts import DENIED_AT_RESERVE
+from sandbox.accounts import DENIED_AT_RESERVE
 from tests.checkout.factories import BuyerFactory
 
 pytestmark = pytest.mark.django_db

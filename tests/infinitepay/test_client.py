@@ -19,9 +19,9 @@ from infinitepay.messages import (
     ModifyRequest,
     Operation,
 )
-from infinitepay.sandbox.accounts import DENIED_AT_ACTIVATION, DENIED_AT_RESERVE, SMALL_LIMIT
-from infinitepay.sandbox.faults import FaultKind
 from infinitepay.wire import ErrorCode
+from sandbox.accounts import DENIED_AT_ACTIVATION, DENIED_AT_RESERVE, SMALL_LIMIT
+from sandbox.faults import FaultKind
 from tests.infinitepay.factories import (
     AmountsFactory,
     DebtorFactory,

@@ -16,8 +16,8 @@ from checkout import services as checkout_services
 from checkout.models import Payment
 from infinitepay import services
 from infinitepay.models import ApiCall, Guarantee
-from infinitepay.sandbox.accounts import DENIED_AT_ACTIVATION, DENIED_AT_RESERVE
 from infinitepay.states import InvalidTransition, State, Step
+from sandbox.accounts import DENIED_AT_ACTIVATION, DENIED_AT_RESERVE
 
 pytestmark = pytest.mark.django_db
 

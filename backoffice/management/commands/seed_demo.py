@@ -5,9 +5,9 @@ from django.db import transaction
 
 from checkout import demo as checkout_demo
 from infinitepay import demo as infinitepay_demo
-from infinitepay.sandbox import accounts as sandbox_accounts
 from payment_rules import demo as payment_rules_demo
 from payment_term import demo as payment_term_demo
+from sandbox import accounts as sandbox_accounts
 
 DEMO_PASSWORD = "demo-pass-2026"
 

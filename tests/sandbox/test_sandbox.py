@@ -17,8 +17,8 @@ from stdnum.eu import vat
 from infinitepay import errors, wire
 from infinitepay.client import InfinitePayClient
 from infinitepay.messages import CheckStatusRequest, ModifyRequest, Operation
-from infinitepay.sandbox.accounts import PERSONAS, SMALL_LIMIT
-from infinitepay.sandbox.faults import FaultInjector, FaultKind, FaultPlan
+from sandbox.accounts import PERSONAS, SMALL_LIMIT
+from sandbox.faults import FaultInjector, FaultKind, FaultPlan
 from tests.infinitepay.factories import AmountsFactory, DebtorFactory, ReserveRequestFactory
 from tests.sandbox_fixtures import SANDBOX_CREDENTIALS
 
@@ -223,7 +223,7 @@ def free_port() -> int:
 def test_the_command_starts_a_sandbox():
     port = free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "infinitepay.sandbox", "--port", str(port), "--seed", "5"],
+        [sys.executable, "-m", "sandbox", "--port", str(port), "--seed", "5"],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
     )

@@ -1,4 +1,4 @@
-"""python -m infinitepay.sandbox --port 8090 [--fault-rate 0.2 --fault-kinds all --seed 7]"""
+"""python -m sandbox --port 8090 [--fault-rate 0.2 --fault-kinds all --seed 7]"""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from .server import serve
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
-        prog="python -m infinitepay.sandbox",
+        prog="python -m sandbox",
         description="The InfinitePay sandbox: the SOAP protocol, a ledger, personas and faults.",
     )
     parser.add_argument("--host", default="127.0.0.1")
