@@ -1,9 +1,10 @@
-"""The InfinitePay SOAP client: one method per operation, a Result or a typed error.
+"""The InfinitePay SOAP client: one call, a Result or a typed error.
 
 An approval or a denial comes back as a `Result`; a transport or protocol failure is raised as
-one of `infinitepay.errors`, and nothing else escapes. Every exchange, with password and
-security code removed, rides along (`Result.exchange`, `InfinitePayError.exchange`) for the
-audit trail. The wire format itself lives in `infinitepay.wire`.
+one of `infinitepay.errors`, and nothing else escapes. Every exchange, with password, secret
+and security code removed, rides along (`Result.exchange`, `InfinitePayError.exchange`) for
+the audit trail. The contract comes from the endpoint's WSDL (`infinitepay.contract`); what
+we put in each field, and how answers are read, lives in `infinitepay.wire`.
 """
 
 from __future__ import annotations
@@ -14,14 +15,17 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Hashable
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, tzinfo
 from enum import StrEnum
 from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
 
 import httpx
+from django.views.decorators.debug import sensitive_variables
 
 from . import wire
+from .contract import Contract, ContractUnreadable, contract_for
 from .errors import (
     AuthenticationFailed,
     ConnectionLost,
@@ -31,21 +35,10 @@ from .errors import (
     ProviderTimeout,
     ProviderUnreachable,
     RequestRejected,
+    ServiceDescriptionUnreadable,
     TransientError,
 )
-from .messages import (
-    ActivateRequest,
-    ApplyTransactionRequest,
-    CancelRequest,
-    CaptureRequest,
-    CheckStatusRequest,
-    Credentials,
-    Exchange,
-    ModifyRequest,
-    Request,
-    ReserveRequest,
-    Result,
-)
+from .messages import CheckStatusRequest, Credentials, Exchange, Request, Result
 
 if TYPE_CHECKING:
     from .models import InfinitePayIntegration
@@ -60,8 +53,13 @@ def now_utc() -> datetime:
     return datetime.now(UTC)
 
 
+def wsdl_url(endpoint: str) -> str:
+    """Where an endpoint serves its contract: `?wsdl`, as InfinitePay does."""
+    return endpoint if endpoint.lower().endswith("?wsdl") else f"{endpoint}?wsdl"
+
+
 class InfinitePayClient:
-    """Calls one InfinitePay account at one endpoint."""
+    """Calls one InfinitePay account at one endpoint, by the contract that endpoint serves."""
 
     def __init__(
         self,
@@ -71,12 +69,14 @@ class InfinitePayClient:
         http: httpx.Client,
         debug: bool = False,
         clock: Callable[[], datetime] = now_utc,
+        zone: tzinfo = UTC,
     ) -> None:
         self.credentials = credentials
         self.url = url
         self.debug = debug
         self._http = http
         self._clock = clock
+        self._zone = zone
 
     @classmethod
     def for_integration(cls, integration: InfinitePayIntegration) -> InfinitePayClient:
@@ -89,7 +89,7 @@ class InfinitePayClient:
             else settings.INFINITEPAY_LIVE_URL
         )
         http = pooled_http_client(
-            key=("integration", integration.pk, url),
+            key=("endpoint", url),
             connect_timeout=settings.INFINITEPAY_CONNECT_TIMEOUT,
             read_timeout=settings.INFINITEPAY_READ_TIMEOUT,
         )
@@ -99,60 +99,67 @@ class InfinitePayClient:
             password=integration.password,
             secret=integration.secret,
         )
-        return cls(credentials=credentials, url=url, http=http, debug=integration.debug_mode)
+        return cls(
+            credentials=credentials,
+            url=url,
+            http=http,
+            debug=integration.debug_mode,
+            zone=ZoneInfo(settings.TIME_ZONE),
+        )
 
-    def reserve(self, request: ReserveRequest) -> Result:
-        return self.call(request)
+    def contract(self) -> Contract:
+        """The endpoint's contract; raise ServiceDescriptionUnreadable if it cannot be had."""
+        try:
+            return contract_for(wsdl_url(self.url), http=self._http)
+        except ContractUnreadable as error:
+            raise ServiceDescriptionUnreadable(
+                f"InfinitePay's service description could not be read: {error}"
+            ) from None
 
-    def capture(self, request: CaptureRequest) -> Result:
-        return self.call(request)
-
-    def activate(self, request: ActivateRequest) -> Result:
-        return self.call(request)
-
-    def cancel(self, request: CancelRequest) -> Result:
-        return self.call(request)
-
-    def check_status(self, request: CheckStatusRequest) -> Result:
-        return self.call(request)
-
-    def apply_transaction(self, request: ApplyTransactionRequest) -> Result:
-        return self.call(request)
-
-    def modify(self, request: ModifyRequest) -> Result:
-        return self.call(request)
-
+    @sensitive_variables("secrets", "content")
     def call(self, request: Request) -> Result:
         """Send one request; return InfinitePay's answer or raise an InfinitePayError."""
         operation = wire.operation_of(request)
         secrets = self._secrets(request.order_id)
+        contract = self.contract()
+        now = self._clock()
         try:
-            content = wire.build_request(request, credentials=self.credentials, now=self._clock())
+            body = wire.request_body(
+                request, credentials=self.credentials, now=now, zone=self._zone
+            )
+            content = contract.envelope(
+                operation, body, wire.security_header(self.credentials, now)
+            )
         except ValueError as error:
-            raise RequestRejected(f"{operation.value} cannot be sent: {error}") from None
-        request_xml = wire.redact(content, secrets=secrets)
+            message = wire.redact(str(error), secrets=secrets)
+            raise RequestRejected(f"{operation.value} cannot be sent: {message}") from None
+        request_xml = wire.redact(content.decode("utf-8"), secrets=secrets)
         if self.debug:
             logger.info("InfinitePay %s request to %s:\n%s", operation.value, self.url, request_xml)
 
+        target = contract.operations[operation]
         started = time.perf_counter()
 
         def exchange(response: httpx.Response | None) -> Exchange:
             return Exchange(
                 operation=operation,
-                url=self.url,
+                url=contract.address,
                 request_xml=request_xml,
                 response_xml=None
                 if response is None
-                else wire.redact(response.content, secrets=secrets),
+                else wire.redact(wire.decode(response.content), secrets=secrets),
                 http_status=None if response is None else response.status_code,
                 duration_ms=round((time.perf_counter() - started) * 1000),
             )
 
         try:
             response = self._http.post(
-                self.url,
+                contract.address,
                 content=content,
-                headers={"Content-Type": wire.CONTENT_TYPE, "SOAPAction": f'"{operation.value}"'},
+                headers={
+                    "Content-Type": wire.CONTENT_TYPE,
+                    "SOAPAction": f'"{target.soap_action}"',
+                },
             )
         except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as error:
             raise ProviderUnreachable(_describe(error), exchange=exchange(None)) from None
@@ -172,30 +179,35 @@ class InfinitePayClient:
                 record.duration_ms,
                 record.response_xml,
             )
-        return self._read(response, record)
+        return self._read(response, record, target.answer, request.order_id, secrets)
 
-    def _read(self, response: httpx.Response, record: Exchange) -> Result:
+    def _read(
+        self,
+        response: httpx.Response,
+        record: Exchange,
+        answer: str,
+        order_id: str,
+        secrets: tuple[str, ...],
+    ) -> Result:
         status = response.status_code
-        if status in (401, 403):
-            raise AuthenticationFailed(f"HTTP {status}: credentials rejected", exchange=record)
         try:
-            answer = wire.read_response(record.operation, response.content, exchange=record)
+            read = wire.read_answer(
+                response.content,
+                operation=record.operation,
+                expected=answer,
+                order_id=order_id,
+                exchange=record,
+            )
         except wire.MalformedXML as error:
             if status >= 500:
                 raise ProviderServerError(f"HTTP {status}", exchange=record) from None
-            raise MalformedAnswer(f"HTTP {status}: {error}", exchange=record) from None
-        if isinstance(answer, wire.Fault):
-            raise _fault_error(answer, record)
-        if status >= 500:
-            raise ProviderServerError(f"HTTP {status}", exchange=record)
+            message = wire.redact(str(error), secrets=secrets)
+            raise MalformedAnswer(f"HTTP {status}: {message}", exchange=record) from None
+        if isinstance(read, wire.Fault):
+            raise _fault_error(read, record, secrets)
         if status != 200:
             raise MalformedAnswer(f"an answer with HTTP status {status}", exchange=record)
-        rejected = [e for e in answer.errors if e.code in wire.ErrorCode.AUTHENTICATION]
-        if rejected:
-            raise AuthenticationFailed(
-                "; ".join(f"{e.code} {e.message}" for e in rejected), exchange=record
-            )
-        return answer
+        return _redacted(read, secrets)
 
     def _secrets(self, order_id: str) -> tuple[str, ...]:
         code = wire.security_code(
@@ -206,11 +218,23 @@ class InfinitePayClient:
         return (self.credentials.password, self.credentials.secret, code)
 
 
-def _fault_error(fault: wire.Fault, record: Exchange) -> InfinitePayError:
-    text = f"{fault.code}: {fault.message}"
-    if fault.kind == "authentication":
+def _redacted(result: Result, secrets: tuple[str, ...]) -> Result:
+    """The provider's free text may echo what we sent: nothing secret is kept of it."""
+    return replace(
+        result,
+        add_info=wire.redact(result.add_info, secrets=secrets),
+        errors=tuple(
+            replace(e, message=wire.redact(e.message, secrets=secrets)) for e in result.errors
+        ),
+    )
+
+
+def _fault_error(fault: wire.Fault, record: Exchange, secrets: tuple[str, ...]) -> InfinitePayError:
+    parts = [fault.code, fault.message, fault.detail]
+    text = wire.redact(": ".join(part for part in parts if part), secrets=secrets)
+    if fault.authentication:
         return AuthenticationFailed(text, exchange=record)
-    if fault.kind == "client":
+    if fault.client:
         return RequestRejected(text, exchange=record)
     return ProviderServerError(text, exchange=record)
 
@@ -258,6 +282,7 @@ def close_pooled_clients() -> None:
 class ConnectionStatus(StrEnum):
     CONNECTED = "connected"
     CREDENTIALS_REJECTED = "credentials rejected"
+    SERVICE_DESCRIPTION_UNREADABLE = "service description unreadable"
     UNREACHABLE = "unreachable"
 
 
@@ -268,10 +293,12 @@ class ConnectionCheck:
 
 
 def check_connection(client: InfinitePayClient) -> ConnectionCheck:
-    """Make one authenticated call (status of a made-up order) and say how it went."""
+    """Load the endpoint's WSDL, make one authenticated call (status of a made-up order)."""
     order_id = f"CONNECTION-CHECK-{uuid.uuid4().hex[:12]}"
     try:
-        client.check_status(CheckStatusRequest(order_id=order_id))
+        client.call(CheckStatusRequest(order_id=order_id))
+    except ServiceDescriptionUnreadable as error:
+        return ConnectionCheck(ConnectionStatus.SERVICE_DESCRIPTION_UNREADABLE, error.message)
     except AuthenticationFailed as error:
         return ConnectionCheck(ConnectionStatus.CREDENTIALS_REJECTED, error.message)
     except TransientError as error:

@@ -31,6 +31,10 @@ class ProviderUnreachable(TransientError):
     """No connection could be made: the request never reached InfinitePay."""
 
 
+class ServiceDescriptionUnreadable(TransientError):
+    """The endpoint's WSDL could not be loaded or used: nothing was sent."""
+
+
 class ProviderTimeout(TransientError):
     """The request was sent but no answer came in time: it may have taken effect."""
 
@@ -54,7 +58,8 @@ class AuthenticationFailed(InfinitePayError):
 
 
 class RequestRejected(InfinitePayError):
-    """InfinitePay rejected the request as malformed (a SOAP client fault)."""
+    """The request cannot be sent as it is (it does not fit the contract), or InfinitePay
+    refused it as malformed (a SOAP client fault). Repeating it would not help."""
 
 
 class MalformedAnswer(InfinitePayError):

@@ -39,6 +39,8 @@ class InfinitePayType:
                 f"{integration}: credentials rejected. Check the Client Reference, Username, "
                 f"Password and Secret ({check.detail})."
             )
+        if check.status == ConnectionStatus.SERVICE_DESCRIPTION_UNREADABLE:
+            return False, f"{integration}: {check.detail}"
         return False, f"{integration}: unreachable ({check.detail})."
 
     def health(self, integration_ids: list[int]) -> dict[int, str]:

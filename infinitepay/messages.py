@@ -14,7 +14,7 @@ from enum import StrEnum
 
 
 class Operation(StrEnum):
-    """The seven operations of the service, by their SOAP operation names."""
+    """The operations of the service that the product calls, by their SOAP operation names."""
 
     RESERVE = "reserveOrder"
     CAPTURE = "captureOrder"
@@ -22,30 +22,31 @@ class Operation(StrEnum):
     CANCEL = "cancelOrder"
     CHECK_STATUS = "checkStatusOrder"
     APPLY_TRANSACTION = "applyTransactionOnActivatedOrder"
-    MODIFY = "modifyReservedOrder"
 
 
-# Legal forms InfinitePay knows (COM_OR_PER), with the words buyers read at checkout.
+# Legal forms InfinitePay knows (COM_OR_PER), with InfinitePay's own German labels, as
+# OroCommerce offers them. ("Sonst. KapitalGes" maps to the code of "other partnership": that
+# is the code the public record shows.)
 LEGAL_FORMS: tuple[tuple[str, str], ...] = (
     ("ag", "AG"),
     ("eg", "eG"),
-    ("ek", "e.K."),
+    ("ek", "EK"),
     ("ev", "e.V."),
     ("freelancer", "Freelancer"),
     ("gbr", "GbR"),
     ("gmbh", "GmbH"),
-    ("gmbh_ig", "GmbH in Gründung"),
+    ("gmbh_ig", "GmbH iG"),
     ("gmbh_co_kg", "GmbH & Co. KG"),
     ("kg", "KG"),
-    ("kgaa", "KGaA"),
-    ("ltd", "Ltd."),
-    ("ltd_co_kg", "Ltd. & Co. KG"),
+    ("kgaa", "KgaA"),
+    ("ltd", "Ltd"),
+    ("ltd_co_kg", "Ltd co KG"),
     ("ohg", "OHG"),
-    ("offtl_einrichtung", "Public institution"),
-    ("sonst_pers_ges", "Other partnership"),
-    ("stiftung", "Foundation (Stiftung)"),
-    ("ug", "UG (haftungsbeschränkt)"),
-    ("einzel", "Sole proprietorship"),
+    ("offtl_einrichtung", "öffl. Einrichtung"),
+    ("sonst_pers_ges", "Sonst. KapitalGes"),
+    ("stiftung", "Stiftung"),
+    ("ug", "UG"),
+    ("einzel", "Einzelunternehmen, Kleingewerbe, Handelsvetreter"),
 )
 LEGAL_FORM_CODES = frozenset(code for code, _ in LEGAL_FORMS)
 
@@ -74,12 +75,11 @@ class Debtor:
     vat_id: str
     email: str
     legal_form: str  # one of LEGAL_FORM_CODES
-    first_name: str  # the buyer placing the order
+    first_name: str  # the billing contact (also sent as the company's owner, as Oro does)
     last_name: str
     address: Address  # billing address
     ip_address: str
-    owner_first_name: str = ""
-    owner_last_name: str = ""
+    host_name: str = ""  # ISP: the reverse DNS name of ip_address, when it has one
 
 
 @dataclass(frozen=True)
@@ -126,9 +126,6 @@ class ReserveRequest:
     debtor: Debtor
     articles: tuple[Article, ...]
     shipping_address: Address | None = None  # None: ship to the billing address
-    auto_capture: bool = False
-    auto_activate: bool = False
-    invoice: Invoice | None = None  # needed when both auto flags are on
 
 
 @dataclass(frozen=True)
@@ -148,28 +145,26 @@ class ActivateRequest:
 class CancelRequest:
     order_id: str
     amounts: Amounts
+    ref_no: str = ""
 
 
 @dataclass(frozen=True)
 class CheckStatusRequest:
     order_id: str
+    amounts: Amounts | None = None  # None: a made-up order (Check connection)
+    ref_no: str = ""
 
 
 @dataclass(frozen=True)
 class ApplyTransactionRequest:
-    """The buyer has paid `amounts.total_gross` of an activated order."""
+    """The buyer has paid `amount` of an activated order (invoice `invoice_id`) on `paid_on`."""
 
     order_id: str
-    amounts: Amounts
-
-
-@dataclass(frozen=True)
-class ModifyRequest:
-    """New totals (and lines) of a reserved order."""
-
-    order_id: str
-    amounts: Amounts
-    articles: tuple[Article, ...] = ()
+    ref_no: str
+    invoice_id: str
+    currency: str
+    amount: Decimal
+    paid_on: date
 
 
 Request = (
@@ -179,7 +174,6 @@ Request = (
     | CancelRequest
     | CheckStatusRequest
     | ApplyTransactionRequest
-    | ModifyRequest
 )
 
 
@@ -203,13 +197,18 @@ class ProviderMessage:
 
 @dataclass(frozen=True)
 class CorrectedDebtor:
-    """The company data as InfinitePay corrected it at reserve."""
+    """The company data as InfinitePay corrected it at reserve, verbatim, for ops to see."""
 
-    company_name: str
-    street: str
-    postal_code: str
-    city: str
-    country: str  # alpha-2
+    name: str = ""
+    street: str = ""
+    street_number: str = ""
+    postal_code: str = ""
+    city: str = ""
+    country: str = ""  # as InfinitePay sent it (alpha-3 in the record), never converted
+    debtor_id: str = ""
+
+    def to_json(self) -> dict[str, str]:
+        return {key: value for key, value in self.__dict__.items() if value}
 
 
 APPROVED_STATUS = "1"
@@ -237,8 +236,3 @@ class Result:
     @property
     def error_codes(self) -> tuple[str, ...]:
         return tuple(error.code for error in self.errors)
-
-    @property
-    def order_state(self) -> str:
-        """For check status: the order's state at InfinitePay (ADD_INFO; see wire)."""
-        return self.add_info if self.operation == Operation.CHECK_STATUS else ""

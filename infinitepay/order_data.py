@@ -4,6 +4,10 @@ The order's own snapshots are the source: what the buyer saw at checkout is what
 InfinitePay guarantees, whatever changes in the catalog or the customer afterwards.
 """
 
+import ipaddress
+import socket
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as LookupTimeout
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -15,6 +19,10 @@ from .models import Guarantee
 CENT = Decimal("0.01")
 # Sent when the order has no buyer IP (placed outside a web request, e.g. by a script).
 UNKNOWN_IP = "0.0.0.0"
+# ISP is the reverse DNS name of the buyer's IP, as Oro sends it; a slow resolver must not
+# hold a step, so the lookup gets this long and the field is left out after that.
+HOST_NAME_LOOKUP_SECONDS = 1.0
+_lookups = ThreadPoolExecutor(max_workers=4, thread_name_prefix="infinitepay-isp")
 
 
 def order_id_for(*, order_number: str, payment_id: int) -> str:
@@ -53,6 +61,7 @@ def reserve_request(guarantee: Guarantee) -> messages.ReserveRequest:
             last_name=billing["last_name"] or buyer_user.last_name,
             address=_address(billing),
             ip_address=order.buyer_ip or UNKNOWN_IP,
+            host_name=host_name_of(order.buyer_ip),
         ),
         articles=tuple(
             messages.Article(
@@ -96,18 +105,47 @@ def activate_request(guarantee: Guarantee, *, today: date) -> messages.ActivateR
 
 def cancel_request(guarantee: Guarantee) -> messages.CancelRequest:
     return messages.CancelRequest(
-        order_id=guarantee.order_id, amounts=amounts(guarantee.payment.order)
+        order_id=guarantee.order_id,
+        amounts=amounts(guarantee.payment.order),
+        ref_no=guarantee.ref_no,
     )
 
 
-def apply_transaction_request(guarantee: Guarantee) -> messages.ApplyTransactionRequest:
+def apply_transaction_request(
+    guarantee: Guarantee, *, today: date
+) -> messages.ApplyTransactionRequest:
+    """The buyer paid the whole invoice today (ours: ops apply it when the money is in)."""
+    order = guarantee.payment.order
     return messages.ApplyTransactionRequest(
-        order_id=guarantee.order_id, amounts=amounts(guarantee.payment.order)
+        order_id=guarantee.order_id,
+        ref_no=guarantee.ref_no,
+        invoice_id=order.number,
+        currency=order.currency,
+        amount=order.total,
+        paid_on=today,
     )
 
 
 def check_status_request(guarantee: Guarantee) -> messages.CheckStatusRequest:
-    return messages.CheckStatusRequest(order_id=guarantee.order_id)
+    return messages.CheckStatusRequest(
+        order_id=guarantee.order_id,
+        amounts=amounts(guarantee.payment.order),
+        ref_no=guarantee.ref_no,
+    )
+
+
+def host_name_of(ip: str | None) -> str:
+    """The reverse DNS name of a public IP address; empty when it has none or takes too long."""
+    try:
+        if not ip or not ipaddress.ip_address(ip).is_global:
+            return ""
+    except ValueError:
+        return ""
+    lookup = _lookups.submit(socket.gethostbyaddr, ip)
+    try:
+        return lookup.result(timeout=HOST_NAME_LOOKUP_SECONDS)[0]
+    except (OSError, LookupTimeout):
+        return ""
 
 
 def _address(snapshot: dict[str, str]) -> messages.Address:
