@@ -1,10 +1,11 @@
-"""python -m sandbox --port 8090 [--fault-rate 0.2 --fault-kinds all --seed 7]"""
+"""python -m sandbox --port 8090 [--namespace URI] [--fault-rate 0.2 --fault-kinds all --seed 7]"""
 
 from __future__ import annotations
 
 import argparse
 
 from .accounts import Account
+from .contract import DEFAULT_NAMESPACE, check_namespace
 from .faults import FaultKind, FaultPlan
 from .server import serve
 
@@ -16,6 +17,11 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8090)
+    parser.add_argument(
+        "--namespace",
+        default=DEFAULT_NAMESPACE,
+        help=f"the contract's target namespace (default: {DEFAULT_NAMESPACE})",
+    )
     defaults = Account()
     parser.add_argument("--client-reference", default=defaults.client_reference)
     parser.add_argument("--username", default=defaults.username)
@@ -32,6 +38,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--timeout-s", type=float, default=60.0, help="delay of a timeout fault (> client's)"
     )
+    parser.add_argument(
+        "--wsdl-delay-s", type=float, default=5.0, help="delay of a wsdl_slow fault"
+    )
     args = parser.parse_args(argv)
 
     kinds = list(FaultKind) if args.fault_kinds == "all" else args.fault_kinds.split(",")
@@ -43,8 +52,10 @@ def main(argv: list[str] | None = None) -> None:
                 "seed": args.seed,
                 "latency_ms": args.latency_ms,
                 "timeout_s": args.timeout_s,
+                "wsdl_delay_s": args.wsdl_delay_s,
             }
         )
+        check_namespace(args.namespace)
     except ValueError as error:
         parser.error(str(error))
     account = Account(
@@ -53,7 +64,7 @@ def main(argv: list[str] | None = None) -> None:
         password=args.password,
         secret=args.secret,
     )
-    serve(host=args.host, port=args.port, account=account, plan=plan)
+    serve(host=args.host, port=args.port, account=account, plan=plan, namespace=args.namespace)
 
 
 if __name__ == "__main__":

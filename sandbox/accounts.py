@@ -1,6 +1,7 @@
 """The sandbox's client account and its test personas (documented in docs/sandbox.md).
 
 Demo data and tests use these constants, so the sandbox and its callers never drift apart.
+This module needs nothing but the standard library: the product's demo data imports it.
 """
 
 from __future__ import annotations
@@ -35,6 +36,15 @@ class Persona:
     behaviour: str
 
 
+@dataclass(frozen=True)
+class EmailPersona:
+    """A buyer's e-mail (BD_EMAIL) that decides the reserve, as in OroCommerce's test double."""
+
+    email: str
+    approved: bool
+    behaviour: str
+
+
 DENIED_AT_RESERVE = Persona(
     company_name="Refused Trading GmbH",
     vat_id="DE100000008",
@@ -54,6 +64,18 @@ SMALL_LIMIT_AMOUNT = Decimal("1000.00")
 
 PERSONAS: tuple[Persona, ...] = (DENIED_AT_RESERVE, DENIED_AT_ACTIVATION, SMALL_LIMIT)
 
+APPROVED_BY_EMAIL = EmailPersona(
+    email="email_for_success_emulation@test.com",
+    approved=True,
+    behaviour="Reserve passes the credit check whatever the company (the limit still applies).",
+)
+DENIED_BY_EMAIL = EmailPersona(
+    email="email_for_failure_emulation@test.com",
+    approved=False,
+    behaviour="Reserve is denied (credit check negative, error 3002).",
+)
+EMAIL_PERSONAS: tuple[EmailPersona, ...] = (APPROVED_BY_EMAIL, DENIED_BY_EMAIL)
+
 
 def normalize_vat_id(vat_id: str) -> str:
     return "".join(vat_id.split()).upper()
@@ -66,3 +88,8 @@ def persona_of(*, vat_id: str, company_name: str) -> Persona | None:
         if persona.vat_id == vat_id or persona.company_name.casefold() == name:
             return persona
     return None
+
+
+def email_persona_of(email: str) -> EmailPersona | None:
+    email = email.strip().casefold()
+    return next((p for p in EMAIL_PERSONAS if p.email == email), None)

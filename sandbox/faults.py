@@ -1,4 +1,9 @@
-"""Fault injection: which calls misbehave, how, reproducibly by seed."""
+"""Fault injection: which calls misbehave, how, reproducibly by seed.
+
+Two kinds of request can misbehave: SOAP calls and fetches of the WSDL (`?wsdl`). Each has
+its own fault kinds and its own seeded sequence, so fetching the WSDL does not shift the
+faults the calls get.
+"""
 
 from __future__ import annotations
 
@@ -13,27 +18,43 @@ from typing import Any
 class FaultKind(StrEnum):
     LATENCY = "latency"  # answer after `latency_ms`
     HTTP_500 = "http_500"  # plain HTTP 500, no SOAP body; nothing happens
-    SOAP_FAULT = "soap_fault"  # HTTP 500 with a soap:Server Fault; nothing happens
+    SOAP_FAULT = "soap_fault"  # HTTP 500, soap:Server Fault with GenericSoapFault; nothing happens
     DROP = "drop"  # the connection is closed before anything happens
     TIMEOUT = "timeout"  # the answer comes after `timeout_s` (longer than the client waits)
     LOST_ANSWER = "lost_answer"  # the call takes effect, then the connection is closed
+    ODD_ANSWER = "odd_answer"  # the call takes effect; its answer has unknown elements,
+    # another element order and GUAR_AMT as a decimal ("119702.0")
+    ODD_STATUS = "odd_status"  # STATUS "7" (neither 0 nor 1); nothing happens
+    WSDL_SLOW = "wsdl_slow"  # ?wsdl answers after `wsdl_delay_s`
+    WSDL_MISSING = "wsdl_missing"  # ?wsdl answers 404
+
+
+class Channel(StrEnum):
+    CALL = "call"
+    WSDL = "wsdl"
+
+
+WSDL_KINDS = frozenset({FaultKind.WSDL_SLOW, FaultKind.WSDL_MISSING})
+CALL_KINDS = frozenset(FaultKind) - WSDL_KINDS
+_CHANNEL_KINDS = {Channel.CALL: CALL_KINDS, Channel.WSDL: WSDL_KINDS}
 
 
 @dataclass(frozen=True)
 class FaultPlan:
-    """A share `rate` of calls gets one of `kinds`, drawn from a generator seeded by `seed`."""
+    """A share `rate` of requests gets one of `kinds`, drawn from generators seeded by `seed`."""
 
     rate: float = 0.0
     kinds: frozenset[FaultKind] = field(default_factory=lambda: frozenset(FaultKind))
     seed: int = 0
     latency_ms: int = 500
     timeout_s: float = 60.0
+    wsdl_delay_s: float = 5.0
 
     @classmethod
     def from_json(cls, data: dict[str, Any], *, base: FaultPlan | None = None) -> FaultPlan:
         """Read a plan from the control API; missing keys keep `base`'s values."""
         base = base or cls()
-        unknown = set(data) - {"rate", "kinds", "seed", "latency_ms", "timeout_s"}
+        unknown = set(data) - {"rate", "kinds", "seed", "latency_ms", "timeout_s", "wsdl_delay_s"}
         if unknown:
             raise ValueError(f"unknown keys: {', '.join(sorted(unknown))}")
         kinds = data.get("kinds")
@@ -43,13 +64,14 @@ class FaultPlan:
             seed=int(data.get("seed", base.seed)),
             latency_ms=int(data.get("latency_ms", base.latency_ms)),
             timeout_s=float(data.get("timeout_s", base.timeout_s)),
+            wsdl_delay_s=float(data.get("wsdl_delay_s", base.wsdl_delay_s)),
         )
         if not 0.0 <= plan.rate <= 1.0:
             raise ValueError("rate must be between 0 and 1")
         if plan.rate and not plan.kinds:
             raise ValueError("a fault rate needs at least one kind")
-        if plan.latency_ms < 0 or plan.timeout_s < 0:
-            raise ValueError("latency_ms and timeout_s must not be negative")
+        if min(plan.latency_ms, plan.timeout_s, plan.wsdl_delay_s) < 0:
+            raise ValueError("latency_ms, timeout_s and wsdl_delay_s must not be negative")
         return plan
 
     def to_json(self) -> dict[str, Any]:
@@ -59,9 +81,10 @@ class FaultPlan:
 
 
 class FaultInjector:
-    """Draws the fault of each call in arrival order; the same seed gives the same sequence.
+    """Draws the fault of each request in arrival order; the same seed gives the same sequence.
 
-    Faults queued with `fail_next` come first, one per call, whatever the rate: tests use
+    Faults queued with `fail_next` come first, whatever the rate: each hits the next request
+    of its channel (a WSDL fault the next ?wsdl fetch, any other the next call). Tests use
     them to make exactly the next call misbehave.
     """
 
@@ -71,8 +94,13 @@ class FaultInjector:
 
     def configure(self, plan: FaultPlan) -> None:
         self.plan = plan
-        self._random = random.Random(plan.seed)
-        self._kinds = sorted(plan.kinds)
+        self._random = {
+            Channel.CALL: random.Random(plan.seed),
+            Channel.WSDL: random.Random(f"wsdl-{plan.seed}"),
+        }
+        self._kinds = {
+            channel: sorted(plan.kinds & kinds) for channel, kinds in _CHANNEL_KINDS.items()
+        }
 
     def fail_next(self, kinds: Iterable[FaultKind]) -> None:
         self._queued.extend(kinds)
@@ -84,11 +112,15 @@ class FaultInjector:
     def queued(self) -> list[FaultKind]:
         return list(self._queued)
 
-    def draw(self) -> FaultKind | None:
-        if self._queued:
-            return self._queued.popleft()
-        if self.plan.rate <= 0 or not self._kinds:
+    def draw(self, channel: Channel = Channel.CALL) -> FaultKind | None:
+        for kind in self._queued:
+            if kind in _CHANNEL_KINDS[channel]:
+                self._queued.remove(kind)
+                return kind
+        kinds = self._kinds[channel]
+        if self.plan.rate <= 0 or not kinds:
             return None
-        if self._random.random() >= self.plan.rate:
+        generator = self._random[channel]
+        if generator.random() >= self.plan.rate:
             return None
-        return self._random.choice(self._kinds)
+        return generator.choice(kinds)

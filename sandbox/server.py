@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from aiohttp import web
 
 from .accounts import Account
-from .app import SERVICE_PATH, create_app
+from .app import create_app
+from .contract import DEFAULT_NAMESPACE, SERVICE_PATH
 from .faults import FaultPlan
 from .handle import SandboxHandle
 
@@ -19,10 +20,21 @@ from .handle import SandboxHandle
 BACKLOG = 1024
 
 
-def serve(*, host: str, port: int, account: Account, plan: FaultPlan) -> None:
+def serve(
+    *,
+    host: str,
+    port: int,
+    account: Account,
+    plan: FaultPlan,
+    namespace: str = DEFAULT_NAMESPACE,
+) -> None:
     """Serve until interrupted."""
-    app = create_app(account=account, plan=plan)
-    print(f"InfinitePay sandbox on http://{host}:{port}{SERVICE_PATH} (WSDL at ?wsdl)", flush=True)
+    app = create_app(account=account, plan=plan, namespace=namespace)
+    print(
+        f"InfinitePay sandbox on http://{host}:{port}{SERVICE_PATH} (WSDL at ?wsdl), "
+        f"namespace {namespace}",
+        flush=True,
+    )
     web.run_app(app, host=host, port=port, backlog=BACKLOG, print=None, shutdown_timeout=1)
 
 
@@ -62,6 +74,7 @@ def start_in_thread(
     port: int = 0,
     account: Account | None = None,
     plan: FaultPlan | None = None,
+    namespace: str = DEFAULT_NAMESPACE,
 ) -> RunningSandbox:
     """Start a sandbox on a background thread (port 0: a free port) and return once it listens."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -69,7 +82,9 @@ def start_in_thread(
     sock.bind((host, port))
     loop = asyncio.new_event_loop()
     runner = web.AppRunner(
-        create_app(account=account, plan=plan), shutdown_timeout=0.5, access_log=None
+        create_app(account=account, plan=plan, namespace=namespace),
+        shutdown_timeout=0.5,
+        access_log=None,
     )
 
     async def start() -> None:

@@ -44,9 +44,12 @@ def sandbox_server():
 
 @pytest.fixture
 def sandbox(sandbox_server, settings):
-    """A sandbox with no faults and no state, and the test endpoint pointing at it."""
+    """A sandbox with no faults and no state, serving the default namespace, and the test
+    endpoint pointing at it."""
     sandbox_server.reset()
-    sandbox_server.set_faults(rate=0.0, kinds=list(FaultKind), seed=0, latency_ms=500, timeout_s=3)
+    sandbox_server.set_faults(
+        rate=0.0, kinds=list(FaultKind), seed=0, latency_ms=500, timeout_s=3, wsdl_delay_s=3
+    )
     settings.INFINITEPAY_TEST_URL = sandbox_server.url
     yield sandbox_server
     sandbox_server.no_faults()
