@@ -13,7 +13,7 @@ from django.utils.html import format_html, format_html_join
 
 from integrations.models import Integration
 
-from . import expressions, selectors, services
+from . import bounded_engine, expressions, selectors, services
 from .evaluator import RuleOutcome
 from .forms import RuleDestinationForm, SimulationForm
 from .models import PaymentRule, RuleDestination, RuleMethod
@@ -44,7 +44,16 @@ def expression_help() -> str:
         "<code>.starts_with(…)</code>, <code>.ends_with(…)</code>, <code>.as_lower</code>, "
         "<code>[x for x in list if …]</code>, <code>list.length</code>. "
         "Strings in double quotes. The expression is checked when you save."
+        "<p>Limits, so that one rule cannot stall checkout: at most {} characters; regular "
+        "expressions in RE2 syntax, which runs in linear time (no back-references or "
+        "look-arounds; <code>\\w</code>, <code>\\d</code> are ASCII, "
+        "<code>\\pL</code> is any letter); on a checkout, an expression that needs more than "
+        "{} steps or {} s, or values over {} characters or items, stops and counts as failed.</p>"
         "<p>Variables:</p><ul>{}</ul><p>Examples:</p><ul>{}</ul>",
+        f"{bounded_engine.MAX_LENGTH:,}",
+        f"{bounded_engine.MAX_STEPS:,}",
+        f"{bounded_engine.MAX_CPU_SECONDS:g}",
+        f"{bounded_engine.MAX_SIZE:,}",
         variables,
         examples,
     )

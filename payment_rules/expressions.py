@@ -1,12 +1,15 @@
 """Rule expressions: a typed, safe condition language (rule-engine), never `eval`.
 
 The variables and their types are declared here once. Unknown names, unknown
-attributes and syntax errors are found when a rule is saved; errors that only show on
-real data (an index past the end, a division by zero) make the rule not apply.
+attributes, syntax errors and expressions too long or too deeply nested are found when a
+rule is saved; errors that only show on real data (an index past the end, a division by
+zero, a step budget run out) make the rule not apply. The limits that keep one expression
+from stalling checkout live in payment_rules.bounded_engine.
 """
 
 from __future__ import annotations
 
+import decimal
 import functools
 from decimal import Decimal
 from typing import Any
@@ -14,6 +17,7 @@ from typing import Any
 import rule_engine
 from rule_engine import DataType
 
+from . import bounded_engine
 from .context import Address, Buyer, CheckoutContext, Customer
 
 ADDRESS = DataType.OBJECT(
@@ -69,7 +73,10 @@ EXAMPLES = [
     ('not buyer.email.as_lower.ends_with("@example.com")', "buyers outside example.com"),
 ]
 
-_CONTEXT = rule_engine.Context(type_resolver=rule_engine.type_resolver_from_dict(VARIABLES))
+_CONTEXT = bounded_engine.BoundedContext(
+    type_resolver=rule_engine.type_resolver_from_dict(VARIABLES)
+)
+_MAX_MESSAGE_LENGTH = 300
 _EMPTY_ADDRESS = Address(country="")
 _EMPTY_CUSTOMER = Customer(name="")
 _EMPTY_BUYER = Buyer(email="")
@@ -88,24 +95,20 @@ def check_expression(text: str) -> str | None:
     return None
 
 
-@functools.lru_cache(maxsize=16384)
 def compile_expression(text: str) -> rule_engine.Rule:
     """Compile once per distinct text; rule-engine rules are immutable and reusable."""
     try:
-        rule = rule_engine.Rule(text, context=_CONTEXT)
-    except rule_engine.errors.EngineError as error:
-        raise ExpressionError(describe_error(error)) from None
-    result_type = rule.statement.expression.result_type
-    if result_type not in (DataType.BOOLEAN, DataType.UNDEFINED):
-        raise ExpressionError(
-            f"The expression gives a {result_type.name.lower()}, not a condition: "
-            "compare it, e.g. total > 500."
-        )
-    return rule
+        bounded_engine.check_length(text)  # before the cache, which keeps its texts
+    except bounded_engine.LimitExceeded as error:
+        raise ExpressionError(error.message) from None
+    compiled = _compile(text)
+    if isinstance(compiled, ExpressionError):
+        raise ExpressionError(str(compiled))
+    return compiled
 
 
 def matches(text: str, variables: dict[str, Any]) -> bool:
-    """Evaluate a compiled expression; raises ExpressionError or rule-engine's errors."""
+    """Evaluate within the limits of one expression; raises ExpressionError or the reason."""
     return compile_expression(text).matches(variables)
 
 
@@ -125,6 +128,41 @@ def variables_for(context: CheckoutContext) -> dict[str, Any]:
 
 def describe_error(error: Exception) -> str:
     """Say in plain words what is wrong, with rule-engine's suggestion when it has one."""
+    message = _describe(error)
+    if len(message) > _MAX_MESSAGE_LENGTH:
+        message = message[: _MAX_MESSAGE_LENGTH - 1] + "…"
+    return message
+
+
+# A failure is cached too: an expression stored before a limit existed fails fast, once parsed.
+@functools.lru_cache(maxsize=16384)
+def _compile(text: str) -> rule_engine.Rule | ExpressionError:
+    try:
+        rule = bounded_engine.BoundedRule(text, context=_CONTEXT)
+    except Exception as error:  # whatever the text, saving says why and never errs
+        return ExpressionError(describe_error(error))
+    result_type = rule.statement.expression.result_type
+    if result_type not in (DataType.BOOLEAN, DataType.UNDEFINED):
+        return ExpressionError(
+            f"The expression gives a {result_type.name.lower()}, not a condition: "
+            "compare it, e.g. total > 500."
+        )
+    return rule
+
+
+def _describe(error: BaseException) -> str:
+    if isinstance(error, ExpressionError):
+        return str(error)
+    if isinstance(error, bounded_engine.Refused):
+        return error.message
+    if isinstance(error, RecursionError):
+        return "Expression too deeply nested."
+    if isinstance(error, MemoryError):
+        return "Stopped: the expression needs too much memory."
+    if isinstance(error, decimal.DecimalException):
+        return "Arithmetic failed: a value is not a number, or is out of range."
+    if isinstance(error, rule_engine.errors.RegexSyntaxError):
+        return f"Invalid regular expression {_excerpt(error.value)}: {error.message}."
     if isinstance(error, rule_engine.errors.SymbolResolutionError):
         message = f"Unknown variable {error.symbol_name!r}."
     elif isinstance(error, rule_engine.errors.ObjectAttributeError):
@@ -134,7 +172,7 @@ def describe_error(error: Exception) -> str:
         message = f"Unknown attribute {error.attribute_name!r}."
     elif isinstance(error, rule_engine.errors.RuleSyntaxError):
         token = getattr(error, "token", None)
-        where = f" near {token.value!r}" if token is not None else " at the end"
+        where = f" near {_excerpt(str(token.value))}" if token is not None else " at the end"
         message = f"Syntax error{where}."
     else:
         message = f"{getattr(error, 'message', str(error)).rstrip('.').capitalize()}."
@@ -142,3 +180,7 @@ def describe_error(error: Exception) -> str:
     if suggestion:
         message += f" Did you mean {suggestion!r}?"
     return message
+
+
+def _excerpt(text: str, length: int = 40) -> str:
+    return repr(text if len(text) <= length else text[: length - 1] + "…")

@@ -11,7 +11,8 @@ from django_countries import countries
 
 from . import services
 from .context import Address, Buyer, CheckoutContext, Customer, LineItem
-from .models import RuleDestination, currency_validator, normalize_postal_code
+from .currencies import normalize_currency_code, validate_currency_code
+from .models import RuleDestination, normalize_postal_code
 
 _LIST_SEPARATORS = re.compile(r"[,;\n]+")
 
@@ -92,8 +93,8 @@ class SimulationForm(forms.Form):
     )
 
     def clean_currency(self) -> str:
-        currency = self.cleaned_data["currency"].strip().upper()
-        currency_validator(currency)
+        currency = normalize_currency_code(self.cleaned_data["currency"])
+        validate_currency_code(currency)
         return currency
 
     def clean_line_items(self) -> tuple[LineItem, ...]:

@@ -15,10 +15,8 @@ from django_countries.fields import CountryField
 from integrations.models import Integration
 
 from . import expressions
+from .currencies import normalize_currency_code, validate_currency_code
 
-currency_validator = RegexValidator(
-    r"^[A-Z]{3}$", "Enter an ISO 4217 currency code: three capital letters, e.g. EUR."
-)
 region_validator = RegexValidator(
     r"^[A-Z]{2}-[A-Z0-9]{1,3}$", "Enter an ISO 3166-2 region code, e.g. DE-BY."
 )
@@ -40,7 +38,7 @@ class PaymentRule(models.Model):
     )
     currency = models.CharField(
         max_length=3,
-        validators=[currency_validator],
+        validators=[validate_currency_code],
         help_text="The rule applies only to checkouts in this currency (ISO 4217, e.g. EUR).",
     )
     stop_processing = models.BooleanField(
@@ -70,8 +68,8 @@ class PaymentRule(models.Model):
         return self.name
 
     def clean_fields(self, exclude=None) -> None:
-        # Normalize before the validators look: "eur" is EUR.
-        self.currency = (self.currency or "").strip().upper()
+        # Normalize before the validators look: "eur" is EUR, "EURO" and "ABC" are refused.
+        self.currency = normalize_currency_code(self.currency)
         self.expression = (self.expression or "").strip()
         super().clean_fields(exclude)
 

@@ -1,0 +1,27 @@
+"""Currency codes of payment rules: ISO 4217, upper case, from pycountry's copy of the standard."""
+
+from __future__ import annotations
+
+import functools
+
+import pycountry
+from django.core.exceptions import ValidationError
+
+
+def normalize_currency_code(value: str) -> str:
+    """Read a typed code the way a user means it: " eur" is EUR."""
+    return (value or "").strip().upper()
+
+
+def validate_currency_code(value: str) -> None:
+    """Accept only a current ISO 4217 code as stored: upper case, e.g. EUR (normalize first)."""
+    if value not in iso_4217_codes():
+        raise ValidationError(
+            f"{value!r} is not an ISO 4217 currency code: enter one such as EUR, CHF or USD.",
+            code="currency_unknown",
+        )
+
+
+@functools.cache
+def iso_4217_codes() -> frozenset[str]:
+    return frozenset(currency.alpha_3 for currency in pycountry.currencies)
