@@ -3,7 +3,11 @@
 import os
 
 from celery import Celery, signals
+from django.core.exceptions import ImproperlyConfigured
 from django.db import close_old_connections
+
+from backoffice import broker  # noqa: F401  (registers the embedded broker, filequeue://)
+from backoffice.checks import refuse_to_start_if_misconfigured
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "backoffice.settings")
 
@@ -22,3 +26,22 @@ def close_old_database_connections(sender=None, **kwargs) -> None:
     if sender is not None and getattr(sender.request, "is_eager", False):
         return
     close_old_connections()
+
+
+@signals.worker_init.connect
+def check_worker_configuration(sender=None, **kwargs) -> None:
+    _refuse_to_start_if_misconfigured("Celery worker")
+
+
+@signals.beat_init.connect
+def check_beat_configuration(sender=None, **kwargs) -> None:
+    _refuse_to_start_if_misconfigured("Celery beat")
+
+
+def _refuse_to_start_if_misconfigured(process: str) -> None:
+    """Stop a starting worker or beat on a system check error, as the web server stops."""
+    try:
+        refuse_to_start_if_misconfigured(process)
+    except ImproperlyConfigured as error:
+        # Celery logs and swallows a signal handler's exception; SystemExit ends the process.
+        raise SystemExit(str(error)) from error

@@ -4,12 +4,13 @@ The defaults are the embedded ones: SQLite, a broker on the file system, the san
 InfinitePay's test endpoint. Production sets DEBUG=false and real services by URL.
 """
 
-import base64
-import hashlib
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
 import environ
+
+from backoffice.development import DEVELOPMENT_SECRET_KEY, development_encryption_key
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -18,10 +19,9 @@ env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
 DEBUG = env.bool("DEBUG", default=True)
-SECRET_KEY = env.str(
-    "SECRET_KEY",
-    default="dev-only-secret-key-change-me-in-production-0123456789abcdef",
-)
+# Production (DEBUG=false) has no default: a missing or published key is reported by
+# `manage.py check` and refused at start (backoffice.checks).
+SECRET_KEY = env.str("SECRET_KEY", default="") or (DEVELOPMENT_SECRET_KEY if DEBUG else "")
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "django_countries",
+    "axes",
     "backoffice",
     "integrations",
     "payment_rules",
@@ -54,6 +55,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: it turns a locked-out login into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "backoffice.urls"
@@ -100,6 +103,24 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/"
 
+# Login throttling (django-axes), on the back office's and the shop's login alike: after
+# LOGIN_FAILURE_LIMIT wrong passwords for one user name from one address, that pair is
+# locked for LOGIN_LOCKOUT_MINUTES (counted from the last failure), right password or not.
+# A successful login clears the count. Failures are kept in the database, so every web
+# process sees them; staff unlock early by deleting the "access attempt" in the back office.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.float("LOGIN_LOCKOUT_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "backoffice.views.login_locked_out"
+# Throttling needs only the failures; a row per successful login would grow without end.
+AXES_DISABLE_ACCESS_LOG = True
+AXES_VERBOSE = False  # no banner at every start; failures and lockouts are still logged
+
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English"), ("de", "German")]
 MODELTRANSLATION_DEFAULT_LANGUAGE = "en"
@@ -132,6 +153,8 @@ LOGGING = {
         "django.db.backends": {"level": "WARNING"},
         "httpx": {"level": "WARNING"},
         "httpcore": {"level": "WARNING"},
+        # django-axes logs every failed login at INFO too; failures and lockouts stay.
+        "axes": {"level": "WARNING"},
     },
 }
 
@@ -150,21 +173,23 @@ X_FRAME_OPTIONS = "DENY"
 # Secrets of integrations (passwords, HMAC secrets) are encrypted with Fernet keys.
 # FIELD_ENCRYPTION_KEYS lists them newest first: the first encrypts, all decrypt, so a
 # new key goes in front and `manage.py rotate_encryption_keys` re-encrypts everything.
-# The development default derives one key from SECRET_KEY; production must set its own.
-_dev_key = base64.urlsafe_b64encode(hashlib.sha256(SECRET_KEY.encode()).digest()).decode()
-FIELD_ENCRYPTION_KEYS = env.list("FIELD_ENCRYPTION_KEYS", default=[_dev_key] if DEBUG else [])
+# The development default derives one key from SECRET_KEY; production must set its own
+# (backoffice.checks refuses a derived one).
+FIELD_ENCRYPTION_KEYS = env.list(
+    "FIELD_ENCRYPTION_KEYS", default=[development_encryption_key(SECRET_KEY)] if DEBUG else []
+)
 
-# Celery: a broker on the file system by default (no server), Redis in production.
-CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
+# Celery: the embedded broker, a folder of files (backoffice.broker, no server) by default;
+# Redis in production.
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filequeue://")
 if CELERY_BROKER_URL.startswith("filesystem://"):
-    _broker_dir = VAR_DIR / "broker"
-    for _sub in ("queue", "processed", "control"):
-        (_broker_dir / _sub).mkdir(parents=True, exist_ok=True)
+    # kombu's own file transport can hand a worker a half-written message: an old .env's
+    # filesystem:// gets the embedded broker instead.
+    CELERY_BROKER_URL = "filequeue://"
+if CELERY_BROKER_URL.startswith("filequeue://"):
     CELERY_BROKER_TRANSPORT_OPTIONS = {
-        "data_folder_in": str(_broker_dir / "queue"),
-        "data_folder_out": str(_broker_dir / "queue"),
-        "processed_folder": str(_broker_dir / "processed"),
-        "control_folder": str(_broker_dir / "control"),
+        # Created with its subfolders by the broker when it is first used.
+        "folder": str(env.path("CELERY_BROKER_FOLDER", default=VAR_DIR / "broker")),
         # The file system is polled; a short interval keeps each pipeline step quick.
         "polling_interval": 0.1,
     }

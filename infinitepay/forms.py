@@ -48,7 +48,10 @@ class InfinitePayIntegrationForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self._stored = {name: getattr(self.instance, name) for name in SECRET_FIELDS}
+        self._stored = {
+            name: self.instance._meta.get_field(name).value_from_object(self.instance)
+            for name in SECRET_FIELDS
+        }
         creating = self.instance.pk is None
         for name in SECRET_FIELDS:
             self.fields[name].required = creating

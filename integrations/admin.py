@@ -11,6 +11,13 @@ from django.urls import reverse
 from modeltranslation.admin import TranslationAdmin
 
 from . import registry, services
+from .encryption import (
+    UNDECRYPTABLE_MESSAGE,
+    UndecryptableSecret,
+    describe_undecryptable,
+    find_undecryptable,
+    undecryptable_fields,
+)
 from .models import Integration
 
 
@@ -53,6 +60,11 @@ class IntegrationAdmin(WarnOfRemovalImpact, admin.ModelAdmin):
         changelist = super().get_changelist_instance(request)
         attach_health(changelist.result_list)
         return changelist
+
+    def changelist_view(self, request: HttpRequest, extra_context=None) -> HttpResponse:
+        if request.method == "GET":
+            warn_of_undecryptable_secrets(request)
+        return super().changelist_view(request, extra_context)
 
     @admin.display(description="health")
     def health(self, integration: Integration) -> str:
@@ -121,7 +133,10 @@ class IntegrationAdmin(WarnOfRemovalImpact, admin.ModelAdmin):
                     request, f"{integration}: makes no provider calls.", messages.INFO
                 )
                 continue
-            connected, message = check(integration)
+            try:
+                connected, message = check(integration)
+            except UndecryptableSecret as error:
+                connected, message = False, str(error)
             self.message_user(request, message, messages.SUCCESS if connected else messages.ERROR)
 
     @admin.action(description="Delete selected integrations", permissions=["delete"])
@@ -131,6 +146,12 @@ class IntegrationAdmin(WarnOfRemovalImpact, admin.ModelAdmin):
             for warning in removal_impact(queryset.values_list("pk", flat=True)):
                 messages.warning(request, warning)
         return response
+
+
+def warn_of_undecryptable_secrets(request: HttpRequest) -> None:
+    """Say on the list which integrations hold secrets the configured keys cannot decrypt."""
+    for instance, fields in find_undecryptable():
+        messages.warning(request, f"{describe_undecryptable(instance, fields)}.")
 
 
 def attach_health(integrations: Iterable[Integration]) -> None:
@@ -154,6 +175,33 @@ class IntegrationTypeAdmin(WarnOfRemovalImpact, TranslationAdmin):
     def has_module_permission(self, request: HttpRequest) -> bool:
         # Reached from the Integrations list, not listed on the admin index by itself.
         return False
+
+    def get_form(self, request: HttpRequest, obj=None, change: bool = False, **kwargs):
+        """Ask again for each stored secret that cannot be decrypted, saying why."""
+        form = super().get_form(request, obj, change=change, **kwargs)
+        unreadable = [f.name for f in undecryptable_fields(obj)] if obj is not None else []
+        if not unreadable:
+            return form
+
+        class EnterUnreadableSecretsAgain(form):
+            def __init__(self, *args, **kwargs) -> None:
+                super().__init__(*args, **kwargs)
+                for name in unreadable:
+                    if name in self.fields:
+                        field = self.fields[name]
+                        field.required = True
+                        field.help_text = f"{UNDECRYPTABLE_MESSAGE.capitalize()}."
+                        field.error_messages["required"] = field.help_text
+
+        return EnterUnreadableSecretsAgain
+
+    def render_change_form(
+        self, request: HttpRequest, context, add=False, change=False, form_url="", obj=None
+    ):
+        unreadable = undecryptable_fields(obj) if obj is not None else []
+        if unreadable and request.method == "GET":
+            messages.warning(request, f"{describe_undecryptable(obj, unreadable)}.")
+        return super().render_change_form(request, context, add, change, form_url, obj)
 
     def get_changeform_initial_data(self, request: HttpRequest) -> dict:
         return {"default_owner": request.user.pk, **super().get_changeform_initial_data(request)}

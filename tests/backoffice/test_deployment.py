@@ -38,6 +38,15 @@ def test_app_services_use_the_compose_network_services():
     assert COMPOSE["services"]["web"]["depends_on"]["postgres"]["condition"] == "service_healthy"
 
 
+def test_compose_does_not_start_without_the_secrets_and_runs_production_settings():
+    for name in APP_SERVICES:
+        env = COMPOSE["services"][name]["environment"]
+        for variable in ["SECRET_KEY", "FIELD_ENCRYPTION_KEYS"]:
+            # ${VAR:?message}: compose stops with the message when VAR is unset or empty.
+            assert re.fullmatch(rf"\$\{{{variable}:\?[^}}]+\}}", env[variable]), name
+        assert env["DEBUG"] == "${DEBUG:-false}"
+
+
 def test_web_migrates_then_runs_gunicorn_on_the_wsgi_app():
     words = command_of("web")
     assert words[:4] == ["python", "manage.py", "migrate", "--noinput"]

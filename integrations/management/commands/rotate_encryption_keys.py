@@ -1,8 +1,12 @@
 from django.apps import apps
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from integrations.encryption import EncryptedTextField
+from integrations.encryption import (
+    EncryptedTextField,
+    describe_undecryptable,
+    undecryptable_fields,
+)
 
 
 class Command(BaseCommand):
@@ -13,6 +17,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options) -> None:
         total = 0
+        unreadable = []
         for model in apps.get_models():
             fields = [
                 f.name
@@ -24,6 +29,15 @@ class Command(BaseCommand):
             with transaction.atomic():
                 # Reading decrypts with any key; saving encrypts with the newest one.
                 for obj in model._base_manager.select_for_update().only("pk", *fields):
+                    if undecryptable_fields(obj):
+                        # Left as stored: no configured key reads it, so none can rewrite it.
+                        unreadable.append(describe_undecryptable(obj, undecryptable_fields(obj)))
+                        continue
                     obj.save(update_fields=fields)
                     total += 1
         self.stdout.write(self.style.SUCCESS(f"Re-encrypted the secrets of {total} record(s)."))
+        if unreadable:
+            raise CommandError(
+                f"{len(unreadable)} record(s) left as stored, since no configured key decrypts "
+                "them:\n" + "\n".join(unreadable)
+            )
