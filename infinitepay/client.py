@@ -25,7 +25,7 @@ import httpx
 from django.views.decorators.debug import sensitive_variables
 
 from . import wire
-from .contract import Contract, ContractUnreadable, contract_for
+from .contract import Contract, ContractUnreachable, ContractUnreadable, contract_for
 from .errors import (
     AuthenticationFailed,
     ConnectionLost,
@@ -108,9 +108,12 @@ class InfinitePayClient:
         )
 
     def contract(self) -> Contract:
-        """The endpoint's contract; raise ServiceDescriptionUnreadable if it cannot be had."""
+        """The endpoint's contract; raise ServiceDescriptionUnreadable if it cannot be had
+        (ProviderUnreachable if no connection to the endpoint could be made at all)."""
         try:
             return contract_for(wsdl_url(self.url), http=self._http)
+        except ContractUnreachable as error:
+            raise ProviderUnreachable(str(error)) from None
         except ContractUnreadable as error:
             raise ServiceDescriptionUnreadable(
                 f"InfinitePay's service description could not be read: {error}"
@@ -205,6 +208,8 @@ class InfinitePayClient:
             raise MalformedAnswer(f"HTTP {status}: {message}", exchange=record) from None
         if isinstance(read, wire.Fault):
             raise _fault_error(read, record, secrets)
+        if status >= 500:
+            raise ProviderServerError(f"HTTP {status}", exchange=record)
         if status != 200:
             raise MalformedAnswer(f"an answer with HTTP status {status}", exchange=record)
         return _redacted(read, secrets)

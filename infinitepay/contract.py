@@ -32,6 +32,10 @@ class ContractUnreadable(Exception):
     """The endpoint's WSDL could not be loaded, or does not describe the operations we call."""
 
 
+class ContractUnreachable(ContractUnreadable):
+    """No connection could be made to fetch the WSDL: the endpoint itself is out of reach."""
+
+
 @dataclass(frozen=True)
 class OperationContract:
     name: str
@@ -185,6 +189,8 @@ class _HttpxTransport(Transport):
     def _fetch(self, url: str) -> bytes:
         try:
             response = self._http.get(url)
+        except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as error:
+            raise ContractUnreachable(f"{type(error).__name__}: {error or 'no answer'}") from None
         except httpx.HTTPError as error:
             raise ContractUnreadable(f"{type(error).__name__}: {error or 'no answer'}") from None
         if response.status_code != 200:

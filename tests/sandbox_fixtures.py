@@ -12,6 +12,7 @@ import httpx
 import pytest
 
 from infinitepay.client import InfinitePayClient
+from infinitepay.contract import forget_contracts
 from infinitepay.messages import Credentials
 from sandbox.accounts import Account
 from sandbox.faults import FaultKind
@@ -47,6 +48,7 @@ def sandbox(sandbox_server, settings):
     """A sandbox with no faults and no state, serving the default namespace, and the test
     endpoint pointing at it."""
     sandbox_server.reset()
+    forget_contracts()  # the client keeps each endpoint's WSDL: load this test's afresh
     sandbox_server.set_faults(
         rate=0.0, kinds=list(FaultKind), seed=0, latency_ms=500, timeout_s=3, wsdl_delay_s=3
     )

@@ -5,6 +5,7 @@ from django.contrib.messages import get_messages
 from django.urls import reverse
 
 from infinitepay.client import InfinitePayClient, close_pooled_clients
+from sandbox.faults import FaultKind
 from tests.factories import InfinitePayIntegrationFactory, PaymentTermIntegrationFactory
 
 pytestmark = pytest.mark.django_db
@@ -60,6 +61,21 @@ def test_a_dead_endpoint_is_unreachable(admin_client, settings):
     assert message.startswith("EU shop: unreachable (")
 
 
+def test_a_missing_service_description_is_said_so(admin_client, sandbox):
+    integration = InfinitePayIntegrationFactory(name="EU shop")
+    sandbox.fail_next([FaultKind.WSDL_MISSING])  # ?wsdl answers 404
+    check = reverse(
+        "admin:infinitepay_infinitepayintegration_check_connection", args=[integration.pk]
+    )
+
+    response = admin_client.post(check)
+
+    [message] = get_messages(response.wsgi_request)
+    assert str(message).startswith("EU shop: InfinitePay's service description could not be read: ")
+    assert "404" in str(message) and message.level_tag == "error"
+    assert sandbox.calls()["total"] == 0  # nothing was sent without the contract
+
+
 def test_an_offline_type_has_nothing_to_check(admin_client):
     integration = PaymentTermIntegrationFactory(name="Invoice 30 days")
 
@@ -100,6 +116,7 @@ def test_test_mode_picks_the_endpoint_and_connections_are_pooled(settings):
     settings.INFINITEPAY_CONNECT_TIMEOUT = 3.0
     settings.INFINITEPAY_READ_TIMEOUT = 20.0
     test = InfinitePayIntegrationFactory(test_mode=True)
+    other_test = InfinitePayIntegrationFactory(test_mode=True, username="another-user")
     live = InfinitePayIntegrationFactory(test_mode=False, debug_mode=True)
 
     test_client = InfinitePayClient.for_integration(test)
@@ -110,7 +127,9 @@ def test_test_mode_picks_the_endpoint_and_connections_are_pooled(settings):
         "https://live.example/ws",
     )
     assert (test_client.debug, live_client.debug) == (False, True)
+    # One pool per endpoint (and process): every test-mode integration shares the test one.
     assert InfinitePayClient.for_integration(test)._http is test_client._http
+    assert InfinitePayClient.for_integration(other_test)._http is test_client._http
     assert live_client._http is not test_client._http
     timeout = test_client._http.timeout
     assert (timeout.connect, timeout.read) == (3.0, 20.0)

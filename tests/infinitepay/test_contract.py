@@ -27,9 +27,8 @@ from infinitepay.errors import (
     RequestRejected,
     ServiceDescriptionUnreadable,
 )
-from sandbox.contract import wsdl
+from tests.infinitepay.soap import ENDPOINT, SOAP, Endpoint, approved, envelope
 
-ENDPOINT = "https://infinitepay.test/ws/InfinitePayAPI"
 OTHER_NAMESPACE = "http://other.example/contract/v7"
 CREDENTIALS = m.Credentials("CLIENT-1", "api-user", "pa<ss>&word", "the secret")
 NOW = datetime(2026, 12, 2, 11, 30, 5, tzinfo=UTC)
@@ -167,47 +166,6 @@ SENT: dict[m.Operation, dict[str, set[str]]] = {
 }
 
 
-class Endpoint:
-    """A mocked InfinitePay endpoint: serves a WSDL, keeps what was posted, answers as told."""
-
-    def __init__(self, namespace: str = "urn:infinitepay:ws:v1") -> None:
-        self.namespace = namespace
-        self.posted: list[httpx.Request] = []
-        self.answer: bytes | None = None
-        self.status = 200
-        self.wsdl_status = 200
-
-    def handle(self, request: httpx.Request) -> httpx.Response:
-        if request.method == "GET":
-            if self.wsdl_status != 200:
-                return httpx.Response(self.wsdl_status, text="gone")
-            return httpx.Response(200, content=wsdl(self.namespace, ENDPOINT))
-        self.posted.append(request)
-        body = etree.fromstring(request.content).find(f"{{{SOAP}}}Body")[0]
-        order_id = body.findtext(".//ORDER_DATA/ORDER_ID") or ""
-        answer = self.answer or approved(etree.QName(body).localname, order_id, self.namespace)
-        return httpx.Response(self.status, content=answer)
-
-
-SOAP = "http://schemas.xmlsoap.org/soap/envelope/"
-
-
-def envelope(inner: str) -> bytes:
-    return (
-        f'<?xml version="1.0" encoding="UTF-8"?><s:Envelope xmlns:s="{SOAP}"><s:Body>'
-        f"{inner}</s:Body></s:Envelope>"
-    ).encode()
-
-
-def approved(operation: str, order_id: str, namespace: str, extra: str = "") -> bytes:
-    return envelope(
-        f'<ns:{operation}Response xmlns:ns="{namespace}"><RESPONSE>'
-        f"<REQUEST_ID>17</REQUEST_ID><RESPONSE_DATA><ORDER_ID>{order_id}</ORDER_ID>"
-        f"<REF_NO>4711</REF_NO><STATUS>1</STATUS></RESPONSE_DATA>{extra}"
-        f"</RESPONSE></ns:{operation}Response>"
-    )
-
-
 @pytest.fixture
 def endpoint():
     forget_contracts()
@@ -216,9 +174,8 @@ def endpoint():
 
 
 def client_for(endpoint: Endpoint) -> InfinitePayClient:
-    http = httpx.Client(transport=httpx.MockTransport(endpoint.handle))
     return InfinitePayClient(
-        credentials=CREDENTIALS, url=ENDPOINT, http=http, clock=lambda: NOW, zone=BERLIN
+        credentials=CREDENTIALS, url=ENDPOINT, http=endpoint.http(), clock=lambda: NOW, zone=BERLIN
     )
 
 
