@@ -8,6 +8,7 @@ from django.utils.html import format_html, format_html_join
 from backoffice.read_only_admin import ReadOnlyAdmin
 from integrations.models import Integration
 
+from .forms import ProductForm
 from .models import (
     Buyer,
     Customer,
@@ -48,6 +49,7 @@ class CustomerAdmin(admin.ModelAdmin):
 
 @admin.register(Product)
 class ProductAdmin(admin.ModelAdmin):
+    form = ProductForm
     list_display = ["sku", "name", "unit_price", "vat_rate", "currency", "is_active"]
     list_filter = ["is_active", "currency", "vat_rate"]
     search_fields = ["sku", "name"]

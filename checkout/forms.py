@@ -5,17 +5,27 @@ from django.core.exceptions import ValidationError
 
 from payment_rules.methods import PaymentMethod
 
-from .models import Customer, CustomerAddress, LegalForm, ShippingMethod, check_billing_country
+from .models import (
+    MAX_EMAIL_LENGTH,
+    MAX_QUANTITY,
+    Customer,
+    CustomerAddress,
+    LegalForm,
+    Product,
+    ShippingMethod,
+    check_billing_country,
+)
+from .validators import MAX_ID, validate_xml_text
 
 
 class AddToCartForm(forms.Form):
-    quantity = forms.IntegerField(min_value=1, max_value=9999, initial=1)
+    quantity = forms.IntegerField(min_value=1, max_value=MAX_QUANTITY, initial=1)
 
 
 class CartQuantityForm(forms.Form):
-    product = forms.IntegerField(widget=forms.HiddenInput)
+    product = forms.IntegerField(widget=forms.HiddenInput, min_value=1, max_value=MAX_ID)
     quantity = forms.IntegerField(
-        min_value=0, max_value=9999, help_text="0 removes the product from the cart."
+        min_value=0, max_value=MAX_QUANTITY, help_text="0 removes the product from the cart."
     )
 
 
@@ -56,7 +66,11 @@ class PaymentMethodForm(forms.Form):
         error_messages={"invalid_choice": "Choose one of the payment methods offered."},
     )
     debtor_email = forms.EmailField(
-        label="E-mail", required=False, help_text="Where the payment provider may reach you."
+        label="E-mail",
+        required=False,
+        max_length=MAX_EMAIL_LENGTH,
+        validators=[validate_xml_text],
+        help_text="Where the payment provider may reach you.",
     )
     legal_form = forms.ChoiceField(choices=[("", "---------"), *LegalForm.choices], required=False)
 
@@ -77,4 +91,19 @@ class PaymentMethodForm(forms.Form):
 
 
 class PlaceOrderForm(forms.Form):
+    """The review page's button: which checkout it places, and what the buyer saw there."""
+
     checkout_token = forms.UUIDField(widget=forms.HiddenInput)
+    # The fingerprint of the reviewed checkout (selectors.checkout_fingerprint).
+    fingerprint = forms.CharField(widget=forms.HiddenInput, max_length=64)
+
+
+class ProductForm(forms.ModelForm):
+    """A product as admins enter it: the currency code is taken in any case, kept in capitals."""
+
+    class Meta:
+        model = Product
+        fields = ["sku", "name", "unit_price", "vat_rate", "currency", "is_active"]
+
+    def clean_currency(self) -> str:
+        return self.cleaned_data["currency"].upper()

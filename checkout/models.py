@@ -14,6 +14,12 @@ from payment_rules import context
 
 from . import vat
 from .pricing import PricedLine, Totals, VatAmount, format_percent
+from .validators import validate_currency, validate_xml_text
+
+# The most of one product a cart line holds, however it is reached (adds, edits).
+MAX_QUANTITY = 9999
+# The longest e-mail address there can be (RFC 5321 path less its brackets), and our column.
+MAX_EMAIL_LENGTH = 254
 
 
 class LegalForm(models.TextChoices):
@@ -43,12 +49,13 @@ class LegalForm(models.TextChoices):
 class Customer(models.Model):
     """A buying company. With a billing address in the EU it must have a VAT ID."""
 
-    name = models.CharField(max_length=255)
+    name = models.CharField(max_length=255, validators=[validate_xml_text])
     vat_id = models.CharField(
         "VAT ID",
         max_length=20,
         blank=True,
         db_index=True,
+        validators=[validate_xml_text],
         help_text="With the country prefix, e.g. DE136695976 (Greece: EL…). "
         "Required when a billing address is in the EU.",
     )
@@ -107,15 +114,18 @@ class CustomerAddress(models.Model):
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="addresses")
     is_billing = models.BooleanField("billing", default=True)
     is_shipping = models.BooleanField("shipping", default=True)
-    organization = models.CharField(max_length=255)
-    first_name = models.CharField(max_length=100, blank=True)
-    last_name = models.CharField(max_length=100, blank=True)
-    street = models.CharField(max_length=255)
-    postal_code = models.CharField(max_length=20)
-    city = models.CharField(max_length=100)
+    organization = models.CharField(max_length=255, validators=[validate_xml_text])
+    first_name = models.CharField(max_length=100, blank=True, validators=[validate_xml_text])
+    last_name = models.CharField(max_length=100, blank=True, validators=[validate_xml_text])
+    street = models.CharField(max_length=255, validators=[validate_xml_text])
+    postal_code = models.CharField(max_length=20, validators=[validate_xml_text])
+    city = models.CharField(max_length=100, validators=[validate_xml_text])
     country = CountryField()
     region = models.CharField(
-        max_length=10, blank=True, help_text="ISO 3166-2 code, e.g. DE-BY; may stay empty."
+        max_length=10,
+        blank=True,
+        validators=[validate_xml_text],
+        help_text="ISO 3166-2 code, e.g. DE-BY; may stay empty.",
     )
 
     class Meta:
@@ -174,8 +184,8 @@ class Buyer(models.Model):
 
 
 class Product(models.Model):
-    sku = models.CharField("SKU", max_length=64, unique=True)
-    name = models.CharField(max_length=255)
+    sku = models.CharField("SKU", max_length=64, unique=True, validators=[validate_xml_text])
+    name = models.CharField(max_length=255, validators=[validate_xml_text])
     unit_price = models.DecimalField(
         "net unit price",
         max_digits=12,
@@ -189,7 +199,12 @@ class Product(models.Model):
         validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("0.99"))],
         help_text="As a fraction: 0.19 for 19 %.",
     )
-    currency = models.CharField(max_length=3, default="EUR", help_text="ISO 4217, e.g. EUR.")
+    currency = models.CharField(
+        max_length=3,
+        default="EUR",
+        validators=[validate_currency],
+        help_text="ISO 4217, e.g. EUR.",
+    )
     is_active = models.BooleanField(
         "on sale", default=True, help_text="Only products on sale are listed and can be bought."
     )
@@ -221,7 +236,9 @@ class Cart(models.Model):
     )
     shipping_method = models.CharField(max_length=32, choices=ShippingMethod.choices, blank=True)
     payment_method = models.CharField(max_length=64, blank=True)
-    debtor_email = models.EmailField(blank=True)
+    debtor_email = models.EmailField(
+        max_length=MAX_EMAIL_LENGTH, blank=True, validators=[validate_xml_text]
+    )
     legal_form = models.CharField(max_length=32, choices=LegalForm.choices, blank=True)
     # The idempotency token of the checkout form: a new one after each placed order, so a
     # double click or a refresh of "Place order" finds the order it already created.
@@ -235,7 +252,9 @@ class Cart(models.Model):
 class CartLine(models.Model):
     cart = models.ForeignKey(Cart, on_delete=models.CASCADE, related_name="lines")
     product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="+")
-    quantity = models.PositiveIntegerField(validators=[MinValueValidator(1)])
+    quantity = models.PositiveIntegerField(
+        validators=[MinValueValidator(1), MaxValueValidator(MAX_QUANTITY)]
+    )
 
     class Meta:
         ordering = ["id"]
@@ -243,6 +262,10 @@ class CartLine(models.Model):
             models.UniqueConstraint(fields=["cart", "product"], name="checkout_cart_product_once"),
             models.CheckConstraint(
                 condition=models.Q(quantity__gte=1), name="checkout_cart_quantity_positive"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(quantity__lte=MAX_QUANTITY),
+                name="checkout_cart_quantity_capped",
             ),
         ]
 
@@ -387,7 +410,9 @@ class Payment(models.Model):
     status = models.CharField(
         max_length=16, choices=Status.choices, default=Status.PENDING, db_index=True
     )
-    debtor_email = models.EmailField(blank=True)
+    debtor_email = models.EmailField(
+        max_length=MAX_EMAIL_LENGTH, blank=True, validators=[validate_xml_text]
+    )
     legal_form = models.CharField(max_length=32, choices=LegalForm.choices, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

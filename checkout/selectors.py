@@ -1,5 +1,8 @@
 """Reads of the storefront: buyers, carts, the checkout context, offered methods, orders."""
 
+import dataclasses
+import hashlib
+import json
 from decimal import Decimal
 
 from django.conf import settings
@@ -53,6 +56,38 @@ def cart_totals(*, buyer: Buyer, lines: list[CartLine]) -> Totals:
 def cart_currency(lines: list[CartLine]) -> str:
     """The cart's currency; empty for an empty cart, which therefore gets no methods."""
     return lines[0].product.currency if lines else ""
+
+
+def checkout_fingerprint(*, cart: Cart, lines: list[CartLine], totals: Totals) -> str:
+    """A digest of everything the review page shows: the lines with their prices, the
+    addresses, the shipping and payment methods, the debtor data and the totals.
+
+    Placing an order recomputes it, so an order differs from what its buyer reviewed only
+    by being refused (a second tab changed the cart, an admin changed a price).
+    """
+    reviewed = {
+        "lines": [
+            [
+                line.product_id,
+                line.product.sku,
+                line.product.name,
+                line.product.currency,
+                line.quantity,
+                line.product.unit_price,
+                line.product.vat_rate,
+            ]
+            for line in lines
+        ],
+        "billing_address": _address_fingerprint(cart.billing_address),
+        "shipping_address": _address_fingerprint(cart.shipping_address),
+        "shipping_method": cart.shipping_method,
+        "payment_method": cart.payment_method,
+        "debtor_email": cart.debtor_email,
+        "legal_form": cart.legal_form,
+        "totals": dataclasses.asdict(totals),
+    }
+    canonical = json.dumps(reviewed, sort_keys=True, default=str, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
 
 
 def checkout_context(
@@ -152,3 +187,7 @@ def describe_payment_status(payment: Payment) -> str:
 
 def _address_context(address: CustomerAddress | None) -> context.Address | None:
     return None if address is None else context.Address(**address.snapshot())
+
+
+def _address_fingerprint(address: CustomerAddress | None) -> dict[str, str | int] | None:
+    return None if address is None else {"id": address.pk, **address.snapshot()}

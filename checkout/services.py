@@ -1,16 +1,18 @@
 """Writes of the storefront: the cart, the checkout steps, placing orders, payment status."""
 
 import uuid
+from dataclasses import dataclass
+from decimal import Decimal
 
 from django.core.exceptions import ValidationError
-from django.core.validators import validate_email
-from django.db import transaction
+from django.db import models, transaction
 
 from integrations import registry
 from integrations.models import Integration
 
 from . import selectors
 from .models import (
+    MAX_QUANTITY,
     Buyer,
     Cart,
     CartLine,
@@ -24,7 +26,22 @@ from .models import (
     check_billing_country,
     order_number_for,
 )
-from .pricing import Totals
+from .pricing import PricedLine, Totals
+from .validators import MAX_ID
+
+CART_CHANGED = "Your cart has changed; please review it again."
+# The amounts an order keeps, by the column that keeps them: whatever fits every one of
+# them can be placed; anything larger is refused before a row is written.
+ORDER_AMOUNTS = [
+    "subtotal",
+    "discount",
+    "discount_gross",
+    "shipping",
+    "shipping_gross",
+    "vat_total",
+    "total",
+]
+LINE_AMOUNTS = {"unit_price": "unit_net", "net": "net", "vat": "vat", "gross": "gross"}
 
 
 class CheckoutError(Exception):
@@ -40,6 +57,19 @@ class StaleCheckout(Exception):
     """A "Place order" form whose token is no longer the cart's, and which placed no order."""
 
 
+class CartChanged(CheckoutError):
+    """The checkout is no longer the one its buyer reviewed: review it again."""
+
+    def __init__(self) -> None:
+        super().__init__(CART_CHANGED, step="review")
+
+
+@dataclass(frozen=True)
+class CartAddition:
+    line: CartLine
+    added: int  # fewer than asked for when the line reached MAX_QUANTITY
+
+
 def get_cart(*, buyer: Buyer) -> Cart:
     cart, _ = Cart.objects.select_related("billing_address", "shipping_address").get_or_create(
         buyer=buyer
@@ -49,8 +79,8 @@ def get_cart(*, buyer: Buyer) -> Cart:
 
 
 @transaction.atomic
-def add_to_cart(*, buyer: Buyer, product: Product, quantity: int) -> CartLine:
-    """Add a quantity of a product; a cart holds one currency."""
+def add_to_cart(*, buyer: Buyer, product: Product, quantity: int) -> CartAddition:
+    """Add a quantity of a product, up to MAX_QUANTITY in the line; a cart holds one currency."""
     if quantity < 1:
         raise ValidationError("Add at least one.")
     if not product.is_active:
@@ -62,12 +92,15 @@ def add_to_cart(*, buyer: Buyer, product: Product, quantity: int) -> CartLine:
             f"{product.name} is sold in {product.currency}; a cart holds one currency."
         )
     line, created = CartLine.objects.select_for_update().get_or_create(
-        cart=cart, product=product, defaults={"quantity": quantity}
+        cart=cart, product=product, defaults={"quantity": min(quantity, MAX_QUANTITY)}
     )
-    if not created:
-        line.quantity += quantity
+    if created:
+        return CartAddition(line=line, added=line.quantity)
+    before = line.quantity
+    line.quantity = min(before + quantity, MAX_QUANTITY)
+    if line.quantity != before:
         line.save(update_fields=["quantity"])
-    return line
+    return CartAddition(line=line, added=line.quantity - before)
 
 
 @transaction.atomic
@@ -75,6 +108,10 @@ def set_cart_quantity(*, buyer: Buyer, product_id: int, quantity: int) -> None:
     """Change a line's quantity; zero removes the line."""
     if quantity < 0:
         raise ValidationError("A quantity cannot be negative.")
+    if quantity > MAX_QUANTITY:
+        raise ValidationError(f"A cart line holds at most {MAX_QUANTITY:,}.")
+    if not 1 <= product_id <= MAX_ID:
+        return  # no product has such an id, so no line of the cart either
     lines = CartLine.objects.filter(cart__buyer=buyer, product_id=product_id)
     if quantity == 0:
         lines.delete()
@@ -117,7 +154,7 @@ def choose_payment_method(
     if needs_debtor_data:
         if not (debtor_email and legal_form in LegalForm.values):
             raise ValidationError("This payment method needs your e-mail and legal form.")
-        validate_email(debtor_email)
+        _validate_field(Cart, "debtor_email", debtor_email)
     cart.payment_method = method
     cart.debtor_email = debtor_email if needs_debtor_data else ""
     cart.legal_form = legal_form if needs_debtor_data else ""
@@ -125,12 +162,21 @@ def choose_payment_method(
 
 
 @transaction.atomic
-def place_order(*, buyer: Buyer, checkout_token: uuid.UUID, buyer_ip: str | None) -> Order:
+def place_order(
+    *,
+    buyer: Buyer,
+    checkout_token: uuid.UUID,
+    buyer_ip: str | None,
+    fingerprint: str | None = None,
+) -> Order:
     """Turn the buyer's cart into an order and start its payment, in one transaction.
 
     Idempotent per checkout token: a second submit of the same form returns the order the
-    first one placed. No provider is called here; a payment method's `start` only records
-    what its background work needs (and enqueues it on commit).
+    first one placed. With the review page's `fingerprint` (the storefront always sends
+    it; scripts and benchmarks place what the cart holds) the order is placed only if the
+    checkout is still the one reviewed, else `CartChanged`. No provider is called here; a
+    payment method's `start` only records what its background work needs (and enqueues it
+    on commit).
     """
     # The cart row lock queues a concurrent second submit until the first commits; it then
     # sees the placed order below. The unique idempotency key is the backstop.
@@ -149,7 +195,12 @@ def place_order(*, buyer: Buyer, checkout_token: uuid.UUID, buyer_ip: str | None
 
     lines = selectors.cart_lines(cart)
     totals = selectors.cart_totals(buyer=buyer, lines=lines)
-    _check_ready(buyer=buyer, cart=cart, lines=lines)
+    # Under the cart's lock: nothing can change it between this comparison and the commit.
+    if fingerprint is not None and fingerprint != selectors.checkout_fingerprint(
+        cart=cart, lines=lines, totals=totals
+    ):
+        raise CartChanged()
+    check_ready(buyer=buyer, cart=cart, lines=lines, totals=totals)
     methods = selectors.payment_methods(buyer=buyer, cart=cart, lines=lines, totals=totals)
     if cart.payment_method not in {m.identifier for m in methods}:
         raise CheckoutError(
@@ -237,6 +288,8 @@ def pay_again(
         debtor_email = legal_form = ""
     elif not (debtor_email and legal_form in LegalForm.values):
         raise ValidationError("This payment method needs your e-mail and legal form.")
+    else:
+        _validate_field(Payment, "debtor_email", debtor_email)
     integration = integration_type.model.objects.get(pk=identifier.integration_id)
     payment = _create_payment(
         order=order,
@@ -256,7 +309,8 @@ def set_payment_status(*, payment: Payment, status: Payment.Status) -> None:
     payment.save(update_fields=["status", "updated_at"])
 
 
-def _check_ready(*, buyer: Buyer, cart: Cart, lines: list[CartLine]) -> None:
+def check_ready(*, buyer: Buyer, cart: Cart, lines: list[CartLine], totals: Totals) -> None:
+    """Raise `CheckoutError` for what keeps this checkout from being placed as it stands."""
     if not lines:
         raise CheckoutError("Your cart is empty.", step="cart")
     if not all(line.product.is_active for line in lines):
@@ -273,6 +327,37 @@ def _check_ready(*, buyer: Buyer, cart: Cart, lines: list[CartLine]) -> None:
         raise CheckoutError("Choose a shipping method.", step="shipping_method")
     if not cart.payment_method:
         raise CheckoutError("Choose a payment method.", step="payment")
+    _check_amounts(totals=totals, lines=[line.priced() for line in lines])
+
+
+def _check_amounts(*, totals: Totals, lines: list[PricedLine]) -> None:
+    """Every amount of the order must fit its column (on SQLite a larger one would be kept
+    as a float, losing cents, and break every list that reads it back)."""
+    amounts = [(Order._meta.get_field(name), getattr(totals, name)) for name in ORDER_AMOUNTS]
+    amounts += [
+        (OrderLine._meta.get_field(column), getattr(line, attribute))
+        for line in lines
+        for column, attribute in LINE_AMOUNTS.items()
+    ]
+    for field, amount in amounts:
+        try:
+            field.run_validators(amount)
+        except ValidationError:
+            raise CheckoutError(
+                f"This order is too large to be placed: no amount in an order can exceed "
+                f"{_largest(field):,}. Lower the quantities or split the order.",
+                step="cart",
+            ) from None
+
+
+def _largest(field: models.DecimalField) -> Decimal:
+    places = field.decimal_places
+    return Decimal(10) ** (field.max_digits - places) - Decimal(10) ** -places
+
+
+def _validate_field(model: type[models.Model], name: str, value: str) -> None:
+    """Check a value against its column's own validators (length, format, characters)."""
+    model._meta.get_field(name).run_validators(value)
 
 
 def _create_payment(

@@ -25,7 +25,7 @@ from .forms import (
     PlaceOrderForm,
     ShippingMethodForm,
 )
-from .models import Cart, CartLine, Order
+from .models import MAX_QUANTITY, Cart, CartLine, Order
 
 # The checkout steps in order: (url name, title, whether the cart has what the step sets).
 STEPS: list[tuple[str, str, Callable[[Cart], bool]]] = [
@@ -67,16 +67,23 @@ def add_to_cart(request: HttpRequest, product_id: int) -> HttpResponse:
     product = get_object_or_404(selectors.products_on_sale(), pk=product_id)
     form = AddToCartForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "Enter a quantity from 1 to 9999.")
+        messages.error(request, f"Enter a quantity from 1 to {MAX_QUANTITY}.")
         return redirect("checkout:home")
     try:
-        services.add_to_cart(
+        addition = services.add_to_cart(
             buyer=request.buyer, product=product, quantity=form.cleaned_data["quantity"]
         )
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
         return redirect("checkout:home")
-    messages.success(request, f"Added {form.cleaned_data['quantity']} × {product.name}.")
+    if addition.added < form.cleaned_data["quantity"]:
+        messages.warning(
+            request,
+            f"Added {addition.added:,} × {product.name}: your cart now holds "
+            f"{addition.line.quantity:,}, the most one line can hold.",
+        )
+    else:
+        messages.success(request, f"Added {addition.added} × {product.name}.")
     return redirect("checkout:cart")
 
 
@@ -91,7 +98,7 @@ def cart(request: HttpRequest) -> HttpResponse:
                 quantity=form.cleaned_data["quantity"],
             )
         else:
-            messages.error(request, "Enter a quantity from 0 to 9999.")
+            messages.error(request, f"Enter a quantity from 0 to {MAX_QUANTITY}.")
         return redirect("checkout:cart")
     buyer_cart = services.get_cart(buyer=request.buyer)
     lines = selectors.cart_lines(buyer_cart)
@@ -212,6 +219,12 @@ def review(request: HttpRequest) -> HttpResponse:
     if method is None:
         messages.error(request, "Your payment method is not available for this order any more.")
         return redirect("checkout:payment")
+    try:
+        services.check_ready(buyer=request.buyer, cart=cart, lines=lines, totals=totals)
+    except services.CheckoutError as error:
+        messages.error(request, error.message)
+        return redirect(f"checkout:{error.step}")
+    fingerprint = selectors.checkout_fingerprint(cart=cart, lines=lines, totals=totals)
     return _render_step(
         request,
         "review",
@@ -222,7 +235,9 @@ def review(request: HttpRequest) -> HttpResponse:
             "totals": totals,
             "currency": selectors.cart_currency(lines),
             "method": method,
-            "form": PlaceOrderForm(initial={"checkout_token": cart.checkout_token}),
+            "form": PlaceOrderForm(
+                initial={"checkout_token": cart.checkout_token, "fingerprint": fingerprint}
+            ),
         },
     )
 
@@ -232,14 +247,18 @@ def review(request: HttpRequest) -> HttpResponse:
 def place_order(request: HttpRequest) -> HttpResponse:
     form = PlaceOrderForm(request.POST)
     if not form.is_valid():
+        messages.error(request, services.CART_CHANGED)
         return redirect("checkout:review")
     token = form.cleaned_data["checkout_token"]
     try:
         order = services.place_order(
-            buyer=request.buyer, checkout_token=token, buyer_ip=request.META.get("REMOTE_ADDR")
+            buyer=request.buyer,
+            checkout_token=token,
+            buyer_ip=request.META.get("REMOTE_ADDR"),
+            fingerprint=form.cleaned_data["fingerprint"],
         )
     except services.StaleCheckout:
-        messages.error(request, "Your cart changed since you reviewed it. Please review again.")
+        messages.error(request, services.CART_CHANGED)
         return redirect("checkout:review")
     except services.CheckoutError as error:
         messages.error(request, error.message)

@@ -95,6 +95,30 @@ class DeliveryDateForm(forms.Form):
         help_text="When the goods reached the buyer; InfinitePay guarantees from this date.",
     )
 
+    def __init__(self, *args, guarantees: Collection[Guarantee] = (), **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.guarantees = guarantees
+
+    def clean_delivery_date(self) -> date:
+        """A real delivery date: not after today, and not before an order was placed."""
+        delivered = self.cleaned_data["delivery_date"]
+        if delivered > timezone.localdate():
+            raise forms.ValidationError(
+                f"Delivered on {delivered}, which is in the future: give the day the goods "
+                "reached the buyer."
+            )
+        placed_later = sorted(
+            order.number
+            for order in (guarantee.payment.order for guarantee in self.guarantees)
+            if delivered < timezone.localdate(order.created_at)
+        )
+        if placed_later:
+            raise forms.ValidationError(
+                f"Delivered on {delivered}, before the order was placed "
+                f"({', '.join(placed_later)})."
+            )
+        return delivered
+
 
 class UnderWayFilter(admin.SimpleListFilter):
     title = "step under way"
@@ -338,18 +362,23 @@ class GuaranteeAdmin(ReadOnlyAdmin):
     ) -> HttpResponse | None:
         """Show the date form or the confirmation; once confirmed, run it (and return None)."""
         confirmed = request.method == "POST" and request.POST.get("confirm") == "yes"
-        form = None
-        if operation == Operation.ACTIVATE:
-            form = DeliveryDateForm(request.POST if confirmed else None)
-        if confirmed and (form is None or form.is_valid()):
-            delivery_date = form.cleaned_data["delivery_date"] if form is not None else None
-            self.run_operation(request, guarantee_ids, operation, delivery_date=delivery_date)
-            return None
         guarantees = list(
             Guarantee.objects.filter(pk__in=guarantee_ids).select_related(
                 "payment__order__customer"
             )
         )
+        form = None
+        if operation == Operation.ACTIVATE:
+            form = DeliveryDateForm(request.POST if confirmed else None, guarantees=guarantees)
+        if confirmed and (form is None or form.is_valid()):
+            delivery_date = form.cleaned_data["delivery_date"] if form is not None else None
+            self.run_operation(request, guarantee_ids, operation, delivery_date=delivery_date)
+            return None
+        if confirmed and form is not None:
+            errors = " ".join(error for errors in form.errors.values() for error in errors)
+            self.message_user(
+                request, f"{operation.label}: nothing queued. {errors}", messages.ERROR
+            )
         totals: dict[str, Decimal] = defaultdict(Decimal)
         for guarantee in guarantees:
             totals[guarantee.payment.currency] += guarantee.payment.amount

@@ -1,5 +1,5 @@
 from django.core.exceptions import ValidationError
-from django.core.validators import MaxLengthValidator, MinValueValidator
+from django.core.validators import MaxLengthValidator, MaxValueValidator, MinValueValidator
 from django.db import models
 
 from integrations.encryption import EncryptedTextField
@@ -8,6 +8,8 @@ from integrations.models import Integration
 from .states import State, Step
 
 SECRET_MAX_LENGTH = 255
+# A year: longer terms are no business terms, and a date that far ahead overflows.
+MAX_PERIOD_DAYS = 365
 STEP_CHOICES = [(s.value, s.value.replace("_", " ").capitalize()) for s in Step]
 STATE_CHOICES = [(s.value, s.label) for s in State]
 
@@ -54,12 +56,12 @@ class InfinitePayIntegration(Integration):
     )
     invoice_due_period = models.IntegerField(
         default=30,
-        validators=[MinValueValidator(1)],
+        validators=[MinValueValidator(1), MaxValueValidator(MAX_PERIOD_DAYS)],
         help_text="Days from the invoice date until payment is due (PAYMENT_TERMS).",
     )
     shipping_duration = models.IntegerField(
         default=21,
-        validators=[MinValueValidator(1)],
+        validators=[MinValueValidator(1), MaxValueValidator(MAX_PERIOD_DAYS)],
         help_text="Days from the invoice date until delivery, used when activating automatically.",
     )
 
@@ -74,8 +76,13 @@ class InfinitePayIntegration(Integration):
         verbose_name = "InfinitePay integration"
         constraints = [
             models.CheckConstraint(
-                condition=models.Q(invoice_due_period__gte=1, shipping_duration__gte=1),
-                name="infinitepay_periods_positive",
+                condition=models.Q(
+                    invoice_due_period__gte=1,
+                    invoice_due_period__lte=MAX_PERIOD_DAYS,
+                    shipping_duration__gte=1,
+                    shipping_duration__lte=MAX_PERIOD_DAYS,
+                ),
+                name="infinitepay_periods_bounded",
             )
         ]
 

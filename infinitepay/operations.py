@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
 
+from django.utils import timezone
+
 from . import services
 from .models import Guarantee
 from .states import InvalidTransition, State, Step, can
@@ -71,8 +73,8 @@ def apply_to_guarantees(
     for guarantee_id, order_id, ordered_at in rows.values_list(
         "pk", "order_id", "payment__order__created_at"
     ):
-        if delivery_date is not None and delivery_date < ordered_at.date():
-            reason = f"Delivered on {delivery_date}, before the order was placed."
+        reason = _delivery_date_refusal(delivery_date, placed_on=timezone.localdate(ordered_at))
+        if reason:
             report.skipped.append(Skipped(guarantee_id, order_id, reason))
             continue
         try:
@@ -93,6 +95,17 @@ def available_operations(guarantee: Guarantee) -> list[Operation]:
         return [Operation.RETRY, Operation.CHECK_STATUS]
     fitting = [op for op in Operation if op.step is not None and can(op.step, state)]
     return [*fitting, Operation.CHECK_STATUS]
+
+
+def _delivery_date_refusal(delivery_date: date | None, *, placed_on: date) -> str:
+    """Why a delivery date cannot be real for an order placed on `placed_on`, or ""."""
+    if delivery_date is None:
+        return ""
+    if delivery_date > timezone.localdate():
+        return f"Delivered on {delivery_date}, which is in the future."
+    if delivery_date < placed_on:
+        return f"Delivered on {delivery_date}, before the order was placed."
+    return ""
 
 
 def _apply(guarantee_id: int, operation: Operation, delivery_date: date | None) -> None:

@@ -29,9 +29,12 @@ def walk_to_payment(client, buyer, product) -> None:
     assert response.url == reverse("checkout:payment")
 
 
-def review_token(client) -> str:
+def reviewed(client) -> dict[str, str]:
+    """The review page's "Place order" form: the checkout token and what was reviewed."""
     page = client.get(reverse("checkout:review")).content.decode()
-    return re.search(r'name="checkout_token" value="([^"]+)"', page).group(1)
+    return dict(
+        re.findall(r'type="hidden" name="(checkout_token|fingerprint)" value="([^"]+)"', page)
+    )
 
 
 def test_anonymous_visitors_are_sent_to_log_in(client):
@@ -180,9 +183,7 @@ def test_checkout_with_payment_term(buyer_client, buyer, paper, payment_term, ru
     review = buyer_client.get(reverse("checkout:review")).content.decode()
     assert "Invoice (30 days net)" in review and "Place order" in review
 
-    response = buyer_client.post(
-        reverse("checkout:place_order"), {"checkout_token": review_token(buyer_client)}
-    )
+    response = buyer_client.post(reverse("checkout:place_order"), reviewed(buyer_client))
     order = Order.objects.get()
     assert response.url == reverse("checkout:order_detail", args=[order.number])
     assert order.number == f"ORD-{order.pk:06d}"
@@ -217,9 +218,7 @@ def test_checkout_with_infinitepay_keeps_the_debtor_data_and_starts_the_payment(
     assert "accounts@muster.example" in review and "GmbH" in review
 
     with django_capture_on_commit_callbacks() as enqueued:
-        buyer_client.post(
-            reverse("checkout:place_order"), {"checkout_token": review_token(buyer_client)}
-        )
+        buyer_client.post(reverse("checkout:place_order"), reviewed(buyer_client))
     payment = Payment.objects.get()
     assert payment.method == infinitepay.method_identifier
     assert payment.integration_id == infinitepay.pk
@@ -237,25 +236,24 @@ def test_a_double_click_or_a_refresh_places_one_order(
 ):
     walk_to_payment(buyer_client, buyer, paper)
     buyer_client.post(reverse("checkout:payment"), {"method": payment_term.method_identifier})
-    token = review_token(buyer_client)
+    form = reviewed(buyer_client)
 
-    first = buyer_client.post(reverse("checkout:place_order"), {"checkout_token": token})
-    second = buyer_client.post(reverse("checkout:place_order"), {"checkout_token": token})
+    first = buyer_client.post(reverse("checkout:place_order"), form)
+    second = buyer_client.post(reverse("checkout:place_order"), form)
     assert Order.objects.count() == 1
     assert (
         first.url
         == second.url
         == reverse("checkout:order_detail", args=[Order.objects.get().number])
     )
-    assert services.get_cart(buyer=buyer).checkout_token != uuid.UUID(token)
+    assert services.get_cart(buyer=buyer).checkout_token != uuid.UUID(form["checkout_token"])
 
 
 def test_an_outdated_form_places_nothing(buyer_client, buyer, paper, payment_term, rules):
     walk_to_payment(buyer_client, buyer, paper)
     buyer_client.post(reverse("checkout:payment"), {"method": payment_term.method_identifier})
-    response = buyer_client.post(
-        reverse("checkout:place_order"), {"checkout_token": str(uuid.uuid4())}
-    )
+    form = {**reviewed(buyer_client), "checkout_token": str(uuid.uuid4())}
+    response = buyer_client.post(reverse("checkout:place_order"), form)
     assert response.url == reverse("checkout:review")
     assert not Order.objects.exists()
 
@@ -268,11 +266,11 @@ def test_another_buyers_token_does_not_reveal_their_order(
         reverse("checkout:payment"),
         {"method": rules[1].methods.get().integration.method_identifier},
     )
-    token = review_token(buyer_client)
-    buyer_client.post(reverse("checkout:place_order"), {"checkout_token": token})
+    form = reviewed(buyer_client)
+    buyer_client.post(reverse("checkout:place_order"), form)
 
     stranger = BuyerFactory(user=UserFactory())
     client.force_login(stranger.user)
-    response = client.post(reverse("checkout:place_order"), {"checkout_token": token})
+    response = client.post(reverse("checkout:place_order"), form)
     assert response.status_code == 302
     assert "ORD-" not in response.url

@@ -79,6 +79,19 @@ def test_periods_must_be_positive(valid_data, field, value):
     assert "Ensure this value is greater than or equal to 1." in errors_of(valid_data)[field]
 
 
+@pytest.mark.parametrize("field", ["invoice_due_period", "shipping_duration"])
+@pytest.mark.parametrize("value", ["366", "3000000"])
+def test_periods_are_at_most_a_year(valid_data, field, value):
+    valid_data[field] = value
+    assert errors_of(valid_data)[field] == ["Ensure this value is less than or equal to 365."]
+
+
+@pytest.mark.parametrize("field", ["invoice_due_period", "shipping_duration"])
+def test_a_period_of_a_year_is_accepted(valid_data, field):
+    valid_data[field] = "365"
+    assert not errors_of(valid_data)
+
+
 def test_periods_have_defaults():
     integration = InfinitePayIntegrationFactory.build()
     assert (integration.invoice_due_period, integration.shipping_duration) == (30, 21)
