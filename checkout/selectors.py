@@ -168,8 +168,12 @@ def order_context(order: Order) -> context.CheckoutContext:
 
 
 def can_pay_again(order: Order) -> bool:
+    """A payment declined, or closed without being guaranteed, leaves the order to pay again."""
     payment = order.current_payment
-    return payment is not None and payment.status == Payment.Status.DECLINED
+    return payment is not None and payment.status in (
+        Payment.Status.DECLINED,
+        Payment.Status.CANCELED,
+    )
 
 
 def pay_again_methods(order: Order) -> list[PaymentMethod]:

@@ -13,10 +13,12 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.decorators import method_decorator
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.text import Truncator
 from django.utils.timesince import timesince
+from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
 from backoffice.read_only_admin import ReadOnlyAdmin
@@ -25,10 +27,10 @@ from integrations.admin import IntegrationTypeAdmin
 
 from . import selectors
 from .forms import InfinitePayIntegrationForm
+from .messages import LEGAL_FORMS
 from .models import ApiCall, Guarantee, InfinitePayIntegration
 from .operations import Operation, OperationReport, apply_to_guarantees, available_operations
-from .states import State
-from .templatetags.infinitepay_admin import outcome_badge, state_badge
+from .templatetags.infinitepay_admin import failed_badge, outcome_badge, state_badge
 
 
 @admin.register(InfinitePayIntegration)
@@ -58,6 +60,11 @@ class InfinitePayIntegrationAdmin(IntegrationTypeAdmin):
         ("Status", {"fields": ["status", "default_owner"]}),
     ]
 
+    @method_decorator(sensitive_post_parameters("password", "secret"))
+    def changeform_view(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        """The form posts the password and secret: keep them out of error reports."""
+        return super().changeform_view(request, *args, **kwargs)
+
     def get_urls(self):
         check = self.admin_site.admin_view(require_POST(self.check_connection_view))
         return [
@@ -83,9 +90,25 @@ class InfinitePayIntegrationAdmin(IntegrationTypeAdmin):
 
 # --- Guarantees: the ops back office -------------------------------------------------------
 
-# Operations that ask first: Activate for the delivery date, Cancel for a confirmation.
-ASKING_FIRST = frozenset({Operation.ACTIVATE, Operation.CANCEL})
+# Operations that ask first: Activate for the delivery date, Cancel for a confirmation,
+# Correct debtor data for the e-mail and legal form.
+ASKING_FIRST = frozenset({Operation.ACTIVATE, Operation.CANCEL, Operation.CORRECT_DEBTOR_DATA})
 MAX_REASONS_SHOWN = 10
+
+
+class DebtorDataForm(forms.Form):
+    """The buyer's data a failed Reserve sent, put right by ops before it is sent again."""
+
+    debtor_email = forms.EmailField(label="Debtor e-mail", max_length=254)
+    legal_form = forms.ChoiceField(choices=LEGAL_FORMS)
+
+    def __init__(self, *args, guarantees: Collection[Guarantee] = (), **kwargs) -> None:
+        payment = next(iter(guarantees)).payment if guarantees else None
+        if payment is not None:
+            kwargs.setdefault(
+                "initial", {"debtor_email": payment.debtor_email, "legal_form": payment.legal_form}
+            )
+        super().__init__(*args, **kwargs)
 
 
 class DeliveryDateForm(forms.Form):
@@ -118,6 +141,21 @@ class DeliveryDateForm(forms.Form):
                 f"({', '.join(placed_later)})."
             )
         return delivered
+
+
+class FailedFilter(admin.SimpleListFilter):
+    title = "failed step"
+    parameter_name = "failed"
+
+    def lookups(self, request: HttpRequest, model_admin) -> list[tuple[str, str]]:
+        return [("yes", "A step failed"), ("no", "No step failed")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Guarantee]) -> QuerySet[Guarantee]:
+        if self.value() == "yes":
+            return queryset.exclude(failed_step="")
+        if self.value() == "no":
+            return queryset.filter(failed_step="")
+        return queryset
 
 
 class UnderWayFilter(admin.SimpleListFilter):
@@ -155,7 +193,7 @@ class GuaranteeAdmin(ReadOnlyAdmin):
         "last_error",
     ]
     list_display_links = ["order_number"]
-    list_filter = ["state", UnderWayFilter, "integration", "created_at"]
+    list_filter = ["state", FailedFilter, UnderWayFilter, "integration", "created_at"]
     search_fields = [
         "payment__order__number",
         "=ref_no",
@@ -184,9 +222,11 @@ class GuaranteeAdmin(ReadOnlyAdmin):
                     ("step_in_flight", "in_flight_since"),
                     "attempts",
                     "next_retry_at",
-                    ("failed_step", "resume_state"),
+                    "failed_step",
                     "last_error_code",
                     "last_error_message",
+                    "check_status_note",
+                    "corrected_debtor",
                     ("created_at", "updated_at"),
                 ]
             },
@@ -238,9 +278,9 @@ class GuaranteeAdmin(ReadOnlyAdmin):
             under_way = f"{guarantee.get_step_in_flight_display()} in flight"
         elif guarantee.pending_step:
             under_way = f"{guarantee.get_pending_step_display()} queued"
-        elif guarantee.failed_step:
-            under_way = f"at {guarantee.get_failed_step_display().lower()}"
-        return format_html("{} {}", state_badge(guarantee.state), under_way)
+        return format_html(
+            "{} {} {}", state_badge(guarantee.state), failed_badge(guarantee.failed_step), under_way
+        )
 
     @admin.display(description="order", ordering="payment__order__number")
     def order_number(self, guarantee: Guarantee) -> str:
@@ -280,7 +320,7 @@ class GuaranteeAdmin(ReadOnlyAdmin):
         if obj is not None:
             context["operations"] = [
                 {
-                    "label": operation.label,
+                    "label": operation.label_for(obj),
                     "url": reverse(f"admin:{operation_url_name(operation)}", args=[obj.pk]),
                     "confirm": operation in ASKING_FIRST,
                 }
@@ -368,11 +408,15 @@ class GuaranteeAdmin(ReadOnlyAdmin):
             )
         )
         form = None
-        if operation == Operation.ACTIVATE:
-            form = DeliveryDateForm(request.POST if confirmed else None, guarantees=guarantees)
+        asking = {
+            Operation.ACTIVATE: DeliveryDateForm,
+            Operation.CORRECT_DEBTOR_DATA: DebtorDataForm,
+        }
+        if operation in asking:
+            form = asking[operation](request.POST if confirmed else None, guarantees=guarantees)
         if confirmed and (form is None or form.is_valid()):
-            delivery_date = form.cleaned_data["delivery_date"] if form is not None else None
-            self.run_operation(request, guarantee_ids, operation, delivery_date=delivery_date)
+            given = form.cleaned_data if form is not None else {}
+            self.run_operation(request, guarantee_ids, operation, **given)
             return None
         if confirmed and form is not None:
             errors = " ".join(error for errors in form.errors.values() for error in errors)
@@ -404,12 +448,10 @@ class GuaranteeAdmin(ReadOnlyAdmin):
         request: HttpRequest,
         guarantee_ids: Collection[int],
         operation: Operation,
-        *,
-        delivery_date: date | None = None,
+        **given: object,
     ) -> OperationReport:
-        report = apply_to_guarantees(
-            guarantee_ids=guarantee_ids, operation=operation, delivery_date=delivery_date
-        )
+        """Run `operation`; `given` is what its form asked for (delivery date, debtor data)."""
+        report = apply_to_guarantees(guarantee_ids=guarantee_ids, operation=operation, **given)
         for guarantee in Guarantee.objects.filter(pk__in=report.queued):
             self.log_change(request, guarantee, f"{operation.label} requested.")
         if not report.skipped:
@@ -437,14 +479,14 @@ def describe_report(operation: Operation, report: OperationReport) -> str:
 
 
 def state_counts_line() -> list[dict]:
-    """The counts above the list: FAILED first, then what is under way, then every state."""
+    """The counts above the list: failed steps first, then what is under way, then states."""
     counts = selectors.guarantee_state_counts()
     line = [
         {
-            "label": State.FAILED.label,
-            "number": f"{counts.by_state[State.FAILED]:,}",
-            "query": f"state__exact={State.FAILED.value}",
-            "alarm": counts.by_state[State.FAILED] > 0,
+            "label": "failed steps",
+            "number": f"{counts.failed:,}",
+            "query": "failed=yes",
+            "alarm": counts.failed > 0,
         },
         {
             "label": "in flight",
@@ -461,7 +503,7 @@ def state_counts_line() -> list[dict]:
             "alarm": False,
         }
         for state, number in counts.by_state.items()
-        if number and state != State.FAILED
+        if number
     ]
     return line
 

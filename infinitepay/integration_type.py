@@ -29,9 +29,15 @@ class InfinitePayType:
 
     def check_connection(self, integration: InfinitePayIntegration) -> tuple[bool, str]:
         """Make one authenticated call; say whether it connected and, in plain words, how."""
+        from integrations.encryption import UndecryptableSecret
+
         from .client import ConnectionStatus, InfinitePayClient, check_connection
 
-        check = check_connection(InfinitePayClient.for_integration(integration.specific()))
+        try:
+            client = InfinitePayClient.for_integration(integration.specific())
+        except UndecryptableSecret as error:
+            return False, f"{integration}: {error}"
+        check = check_connection(client)
         if check.status == ConnectionStatus.CONNECTED:
             return True, f"{integration}: connected."
         if check.status == ConnectionStatus.CREDENTIALS_REJECTED:

@@ -47,8 +47,9 @@ class InfinitePayIntegration(Integration):
         "Needs Auto-Capture. Leave off to activate by hand once the order ships.",
     )
     test_mode = models.BooleanField(
-        default=True,
-        help_text="Send calls to InfinitePay's test endpoint (in development: the sandbox).",
+        default=False,
+        help_text="Send calls to InfinitePay's test endpoint instead of the live one "
+        "(INFINITEPAY_TEST_URL; in development, the sandbox).",
     )
     debug_mode = models.BooleanField(
         default=False,
@@ -133,12 +134,22 @@ class Guarantee(models.Model):
     step_in_flight = models.CharField(max_length=20, choices=STEP_CHOICES, blank=True)
     in_flight_since = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveIntegerField(default=0, help_text="Calls made for the current step.")
-    failed_step = models.CharField(max_length=20, choices=STEP_CHOICES, blank=True)
-    resume_state = models.CharField(
+    failed_step = models.CharField(
         max_length=20,
-        choices=[(s.value, s.label) for s in State],
+        choices=STEP_CHOICES,
         blank=True,
-        help_text="The state a FAILED guarantee returns to when ops retry its step.",
+        help_text="The step that failed; the state stays where it was. Retry clears it.",
+    )
+    close_requested = models.BooleanField(
+        default=False,
+        help_text="Ops asked to cancel a guarantee whose Reserve failed: check status decides "
+        "whether InfinitePay releases it or it is closed here.",
+    )
+    check_status_note = models.TextField(
+        blank=True, help_text="What the last check status said, as far as it can be read."
+    )
+    corrected_debtor = models.JSONField(
+        default=dict, blank=True, help_text="The company data as InfinitePay corrected it."
     )
     last_error_code = models.CharField(max_length=64, blank=True)
     last_error_message = models.TextField(blank=True)

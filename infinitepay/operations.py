@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
 
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from . import services
@@ -27,6 +28,7 @@ class Operation(StrEnum):
     CANCEL = "cancel"
     CHECK_STATUS = "check_status"
     APPLY_TRANSACTION = "apply_transaction"
+    CORRECT_DEBTOR_DATA = "correct_debtor_data"
 
     @property
     def label(self) -> str:
@@ -35,12 +37,24 @@ class Operation(StrEnum):
     @property
     def permission(self) -> str:
         """The codename of the Guarantee permission that allows it."""
+        if self == Operation.CORRECT_DEBTOR_DATA:
+            return "retry_guarantee"  # it is a retry, with the buyer's data put right
         return f"{self.value}_guarantee"
 
     @property
     def step(self) -> Step | None:
-        """The step it asks for; None for Retry, which resumes the step that failed."""
-        return None if self == Operation.RETRY else Step(self.value)
+        """The step it asks for; None for what resumes the step that failed."""
+        if self in (Operation.RETRY, Operation.CORRECT_DEBTOR_DATA):
+            return None
+        return Step(self.value)
+
+    def label_for(self, guarantee: Guarantee) -> str:
+        """The label ops read on a guarantee's page: what the operation does to this one."""
+        if self == Operation.CANCEL and guarantee.state == State.ACTIVATION_DENIED:
+            return "Cancel to release the limit"
+        if self == Operation.CANCEL and guarantee.state == State.NEW:
+            return "Cancel (check status, then release or close)"
+        return self.label
 
 
 @dataclass(frozen=True)
@@ -61,6 +75,8 @@ def apply_to_guarantees(
     guarantee_ids: Iterable[int],
     operation: Operation,
     delivery_date: date | None = None,
+    debtor_email: str = "",
+    legal_form: str = "",
 ) -> OperationReport:
     """Ask for `operation` on each guarantee; report which were queued and which skipped why.
 
@@ -78,8 +94,13 @@ def apply_to_guarantees(
             report.skipped.append(Skipped(guarantee_id, order_id, reason))
             continue
         try:
-            _apply(guarantee_id, operation, delivery_date)
-        except (InvalidTransition, services.StepInProgress) as refusal:
+            if operation == Operation.CORRECT_DEBTOR_DATA:
+                services.correct_debtor_data(
+                    guarantee_id=guarantee_id, email=debtor_email, legal_form=legal_form
+                )
+            else:
+                _apply(guarantee_id, operation, delivery_date)
+        except (InvalidTransition, services.StepInProgress, ValidationError) as refusal:
             report.skipped.append(Skipped(guarantee_id, order_id, str(refusal)))
         else:
             report.queued.append(guarantee_id)
@@ -91,9 +112,16 @@ def available_operations(guarantee: Guarantee) -> list[Operation]:
     if guarantee.pending_step or guarantee.step_in_flight:
         return []
     state = State(guarantee.state)
-    if state == State.FAILED:
-        return [Operation.RETRY, Operation.CHECK_STATUS]
-    fitting = [op for op in Operation if op.step is not None and can(op.step, state)]
+    if guarantee.failed_step:
+        # Retry the step (with the debtor data put right), or close the guarantee.
+        correcting = (
+            [Operation.CORRECT_DEBTOR_DATA] if guarantee.failed_step == Step.RESERVE else []
+        )
+        closing = [Operation.CANCEL] if can(Step.CANCEL, state) else []
+        return [Operation.RETRY, *correcting, *closing, Operation.CHECK_STATUS]
+    fitting = [
+        op for op in Operation if op.step not in (None, Step.CHECK_STATUS) and can(op.step, state)
+    ]
     return [*fitting, Operation.CHECK_STATUS]
 
 

@@ -21,17 +21,17 @@ BUYER_WORDS = {
 
 
 def payment_status(*, payment: Payment) -> str:
-    """The payment's status in Oro's words, with the reason when it was declined."""
+    """The payment's status in Oro's words, with the reason in our words when declined.
+
+    The provider's own text is for ops: it may be technical, or echo what we sent.
+    """
     words = payment.get_status_display()
     if payment.status != Payment.Status.DECLINED:
         return words
-    guarantee = Guarantee.objects.filter(payment=payment).only("state", "last_error_message")
-    guarantee = guarantee.first()
+    guarantee = Guarantee.objects.filter(payment=payment).only("state").first()
     if guarantee is None:
         return words
-    reason = BUYER_WORDS.get(State(guarantee.state), "")
-    detail = guarantee.last_error_message
-    return f"{words}: {reason}" + (f" ({detail})." if detail else ".")
+    return f"{words}: {BUYER_WORDS.get(State(guarantee.state), '')}."
 
 
 # --- The back office ---------------------------------------------------------------------
@@ -43,6 +43,7 @@ class StateCounts:
 
     by_state: dict[State, int]
     under_way: int
+    failed: int  # guarantees with a failed step, whatever their state
 
 
 def guarantee_state_counts() -> StateCounts:
@@ -50,11 +51,13 @@ def guarantee_state_counts() -> StateCounts:
     under_way = ~Q(pending_step="") | ~Q(step_in_flight="")
     counts = Guarantee.objects.aggregate(
         under_way=Count("pk", filter=under_way),
+        failed=Count("pk", filter=~Q(failed_step="")),
         **{state.value: Count("pk", filter=Q(state=state)) for state in State},
     )
     return StateCounts(
         by_state={state: counts[state.value] for state in State},
         under_way=counts["under_way"],
+        failed=counts["failed"],
     )
 
 
@@ -71,7 +74,7 @@ def integration_health(
     recent_errors = calls.filter(created_at__gte=now - timedelta(hours=1)).exclude(
         outcome__in=[ApiCall.Outcome.APPROVED, ApiCall.Outcome.DENIED]
     )
-    failed = Guarantee.objects.filter(integration=OuterRef("pk"), state=State.FAILED).order_by()
+    failed = Guarantee.objects.filter(integration=OuterRef("pk")).exclude(failed_step="").order_by()
     rows = (
         InfinitePayIntegration.objects.filter(pk__in=list(integration_ids))
         .annotate(
@@ -102,7 +105,7 @@ def _health_line(
     if rejected_at is not None:
         problems.append(f"credentials rejected {_ago(rejected_at, now)}")
     if failed:
-        problems.append(f"{failed} FAILED")
+        problems.append(f"{failed} failed step(s)")
     if recent_errors:
         problems.append(f"{recent_errors} error(s) in the last hour")
     if last_success is None:

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
@@ -26,16 +27,17 @@ from checkout.services import set_payment_status
 
 from . import order_data
 from .client import InfinitePayClient
-from .errors import AuthenticationFailed, InfinitePayError
-from .messages import Request, Result
+from .errors import AuthenticationFailed, InfinitePayError, RequestRejected
+from .messages import LEGAL_FORM_CODES, Request, Result
 from .models import ApiCall, Guarantee, InfinitePayIntegration
 from .states import (
+    Holding,
     InvalidTransition,
     State,
     Step,
     can,
+    holding,
     next_automatic_step,
-    reconciled_state,
     transition_for,
 )
 
@@ -76,11 +78,22 @@ def request_step(*, guarantee_id: int, step: Step, delivery_date: date | None = 
     state = State(guarantee.state)
     if step != Step.CHECK_STATUS:
         transition_for(step, state)
+        if guarantee.failed_step and step != Step.CANCEL:
+            raise InvalidTransition(
+                f"{guarantee.get_failed_step_display()} failed: Retry it, or Cancel the guarantee."
+            )
     if guarantee.pending_step or guarantee.step_in_flight:
         busy = guarantee.pending_step or guarantee.step_in_flight
         raise StepInProgress(f"{busy.replace('_', ' ').capitalize()} is already under way.")
     if step == Step.ACTIVATE and delivery_date is not None:
         guarantee.delivery_date = delivery_date
+    if step == Step.CANCEL:
+        _clear_failure(guarantee)
+        if state == State.NEW:
+            # Whether InfinitePay holds anything for an order whose Reserve failed is not
+            # known: ask first; the answer releases it there or closes it here (_reconcile).
+            guarantee.close_requested = True
+            step = Step.CHECK_STATUS
     _ask_for(guarantee, step)
     guarantee.save()
     return guarantee
@@ -88,17 +101,34 @@ def request_step(*, guarantee_id: int, step: Step, delivery_date: date | None = 
 
 @transaction.atomic
 def retry_guarantee(*, guarantee_id: int) -> Guarantee:
-    """Resume a FAILED guarantee at the step that failed, with a fresh count of attempts."""
+    """Run a failed step again, with a fresh count of attempts; the same ORDER_ID is sent."""
     guarantee = Guarantee.objects.select_for_update().get(pk=guarantee_id)
-    if guarantee.state != State.FAILED:
-        raise InvalidTransition(
-            f"Only a FAILED guarantee can be retried; this one is {State(guarantee.state).label}."
-        )
-    guarantee.state = guarantee.resume_state
+    if not guarantee.failed_step:
+        raise InvalidTransition("Only a failed step can be retried; nothing has failed here.")
+    if guarantee.pending_step or guarantee.step_in_flight:
+        raise StepInProgress("A step is already under way.")
     step = Step(guarantee.failed_step)
-    guarantee.resume_state = ""
-    guarantee.failed_step = ""
+    _clear_failure(guarantee)
     _ask_for(guarantee, step)
+    guarantee.save()
+    return guarantee
+
+
+@transaction.atomic
+def correct_debtor_data(*, guarantee_id: int, email: str, legal_form: str) -> Guarantee:
+    """Correct the e-mail and legal form a failed Reserve sent, and run Reserve again."""
+    guarantee = Guarantee.objects.select_for_update().select_related("payment").get(pk=guarantee_id)
+    if guarantee.state != State.NEW or guarantee.failed_step != Step.RESERVE:
+        raise InvalidTransition("Debtor data can be corrected only when Reserve has failed.")
+    if legal_form not in LEGAL_FORM_CODES:
+        raise ValidationError(f"Unknown legal form: {legal_form!r}")
+    payment = guarantee.payment
+    payment.debtor_email = email
+    payment.legal_form = legal_form
+    payment.full_clean(validate_unique=False, validate_constraints=False)
+    payment.save(update_fields=["debtor_email", "legal_form"])
+    _clear_failure(guarantee)
+    _ask_for(guarantee, Step.RESERVE)
     guarantee.save()
     return guarantee
 
@@ -118,16 +148,67 @@ SKIPPED = StepRun("skipped")
 
 
 def run_step(*, guarantee_id: int, step: Step, task_id: str = "") -> StepRun:
-    """Run one step for a worker: claim it, call InfinitePay, record what came back."""
+    """Run one step for a worker: claim it, call InfinitePay, record what came back.
+
+    Whatever goes wrong, in our code or InfinitePay's, ends as a recorded attempt: an ApiCall
+    row with the error, the attempt counted, and the step failed when it cannot go on.
+    """
     guarantee = _claim(guarantee_id=guarantee_id, step=step)
     if guarantee is None:
         return SKIPPED
-    client = InfinitePayClient.for_integration(guarantee.integration)
+
+    def failed(error: InfinitePayError) -> StepRun:
+        try:
+            return _record_error(guarantee_id=guarantee_id, step=step, error=error, task_id=task_id)
+        except Exception:
+            # Not even the failure can be stored in full: keep the step from looping.
+            logger.exception(
+                "Guarantee %s: the %s failure could not be recorded", guarantee_id, step
+            )
+            _mark_failed(guarantee_id=guarantee_id, step=step, reason=error.message)
+            return StepRun(ApiCall.Outcome.MALFORMED)
+
+    if guarantee.attempts > settings.INFINITEPAY_MAX_ATTEMPTS:
+        # Taken over again and again: each worker stopped mid-step. Stop trying.
+        return failed(
+            StepAbandoned(f"{step.label} was started {guarantee.attempts} times without finishing")
+        )
     try:
-        result = client.call(_build_request(guarantee, step))
+        client = InfinitePayClient.for_integration(guarantee.integration)
+        request = _build_request(guarantee, step)
+    except Exception as error:  # noqa: BLE001 - any of them means: this request cannot be sent
+        logger.exception("Guarantee %s: %s request could not be built", guarantee_id, step)
+        return failed(RequestRejected(f"The {step.label} request cannot be built: {error}"))
+    try:
+        result = client.call(request)
     except InfinitePayError as error:
-        return _record_error(guarantee_id=guarantee_id, step=step, error=error, task_id=task_id)
-    return _record_result(guarantee_id=guarantee_id, step=step, result=result, task_id=task_id)
+        return failed(error)
+    except Exception as error:  # noqa: BLE001 - a defect of ours while sending or reading
+        logger.exception("Guarantee %s: %s failed unexpectedly", guarantee_id, step)
+        return failed(UnexpectedFailure(f"{type(error).__name__}: {error}"))
+    try:
+        return _record_result(guarantee_id=guarantee_id, step=step, result=result, task_id=task_id)
+    except Exception as error:  # noqa: BLE001 - the answer came, and it must not be lost
+        logger.exception("Guarantee %s: the %s answer could not be recorded", guarantee_id, step)
+        return failed(
+            UnexpectedFailure(
+                f"The answer could not be recorded: {type(error).__name__}: {error}",
+                exchange=result.exchange,
+            )
+        )
+
+
+class StepAbandoned(InfinitePayError):
+    """The step's workers kept vanishing mid-call: what InfinitePay did is not known."""
+
+    outcome_unknown = True
+
+
+class UnexpectedFailure(InfinitePayError):
+    """An error of ours around a call that was sent: it may have taken effect."""
+
+    transient = True
+    outcome_unknown = True
 
 
 # What each step's request is built from, read in one query with the claimed row. Only
@@ -150,8 +231,8 @@ def _claim(*, guarantee_id: int, step: Step) -> Guarantee | None:
     abandoned = Q(step_in_flight=step, in_flight_since__lt=lease_expired)
     candidates = Guarantee.objects.filter(asked_for | abandoned, pk=guarantee_id)
     if step != Step.CHECK_STATUS:
-        # Only ops resume a FAILED guarantee (Retry); check status may reconcile it.
-        candidates = candidates.exclude(state=State.FAILED)
+        # Only ops resume a failed step (Retry); check status may reconcile it.
+        candidates = candidates.filter(failed_step="")
     claimed = candidates.update(
         step_in_flight=step,
         in_flight_since=now,
@@ -167,7 +248,7 @@ def _claim(*, guarantee_id: int, step: Step) -> Guarantee | None:
     guarantee = Guarantee.objects.select_related(*CLAIM_JOINS.get(step, ("integration",))).get(
         pk=guarantee_id
     )
-    if step != Step.CHECK_STATUS and not can(step, State(guarantee.state)):
+    if step not in (Step.CHECK_STATUS, Step.CANCEL) and not can(step, State(guarantee.state)):
         # Asked for, but the state moved on meanwhile (e.g. canceled): drop the claim.
         Guarantee.objects.filter(pk=guarantee_id, step_in_flight=step).update(
             step_in_flight="", in_flight_since=None, attempts=0
@@ -186,7 +267,7 @@ def _build_request(guarantee: Guarantee, step: Step) -> Request:
     if step == Step.CANCEL:
         return order_data.cancel_request(guarantee)
     if step == Step.APPLY_TRANSACTION:
-        return order_data.apply_transaction_request(guarantee)
+        return order_data.apply_transaction_request(guarantee, today=timezone.localdate())
     return order_data.check_status_request(guarantee)
 
 
@@ -223,10 +304,16 @@ def _record_error(
         outcome = ApiCall.Outcome.REJECTED
     _store_call(guarantee, step, task_id=task_id, outcome=outcome, error=error)
     _release(guarantee, step)
-    if not (guarantee.state == State.FAILED and step == Step.CHECK_STATUS):
-        # (A failed check of a FAILED guarantee keeps the failure's reason; _fail adds to it.)
-        guarantee.last_error_code = outcome
-        guarantee.last_error_message = error.message
+    if step == Step.CHECK_STATUS:
+        if error.transient and guarantee.attempts < settings.INFINITEPAY_MAX_ATTEMPTS:
+            return _retry_later(guarantee, step, outcome)
+        # A check that failed settles nothing; what it was asked to settle stays for ops.
+        guarantee.close_requested = False
+        guarantee.check_status_note = f"Check status failed: {error.message}"
+        if guarantee.state == State.NEW and not guarantee.failed_step:
+            _fail(guarantee, Step.RESERVE, f"Check status failed: {error.message}")
+        guarantee.save()
+        return StepRun(outcome)
     if isinstance(error, AuthenticationFailed):
         InfinitePayIntegration.objects.filter(pk=guarantee.integration_id).update(
             credentials_rejected_at=timezone.now()
@@ -239,26 +326,46 @@ def _record_error(
         _fail(guarantee, step, f"Gave up after {guarantee.attempts} attempts: {error.message}")
         _reconcile_failure(guarantee, step, error)
     else:
-        # The same call again later: same ORDER_ID, so an unknown outcome cannot count twice.
-        delay = retry_delay(guarantee.attempts)
-        guarantee.pending_step = step
-        guarantee.pending_since = timezone.now() + timedelta(seconds=delay)
-        guarantee.next_retry_at = guarantee.pending_since
-        guarantee.save()
-        return StepRun(outcome, retry_in=delay)
+        return _retry_later(guarantee, step, outcome)
     guarantee.save()
     return StepRun(outcome)
 
 
-def _reconcile_failure(guarantee: Guarantee, step: Step, error: InfinitePayError) -> None:
-    """Ask check status about a step given up on, whenever one of its calls may have worked.
+def _mark_failed(*, guarantee_id: int, step: Step, reason: str) -> None:
+    """The last resort of a step whose failure cannot be recorded: one plain UPDATE."""
+    failed = Step.RESERVE if step == Step.CHECK_STATUS else step
+    Guarantee.objects.filter(pk=guarantee_id).update(
+        failed_step=failed,
+        step_in_flight="",
+        in_flight_since=None,
+        pending_step="",
+        pending_since=None,
+        next_retry_at=None,
+        last_error_message=f"The failure could not be recorded in full: {reason}"[:2000],
+        updated_at=timezone.now(),
+    )
 
-    A lost answer or a timeout may have reserved (or captured, activated…) at InfinitePay;
-    so may an earlier attempt of a step whose last attempt was not even sent. Left FAILED,
-    such a guarantee would hold the buyer's limit while we think it holds nothing. Check
-    status adopts InfinitePay's state if the step took effect; otherwise the failure stands.
+
+def _retry_later(guarantee: Guarantee, step: Step, outcome: str) -> StepRun:
+    """The same call again later: same ORDER_ID, so an unknown outcome cannot count twice."""
+    delay = retry_delay(guarantee.attempts)
+    guarantee.pending_step = step
+    guarantee.pending_since = timezone.now() + timedelta(seconds=delay)
+    guarantee.next_retry_at = guarantee.pending_since
+    guarantee.save()
+    return StepRun(outcome, retry_in=delay)
+
+
+def _reconcile_failure(guarantee: Guarantee, step: Step, error: InfinitePayError) -> None:
+    """Ask check status about a Reserve given up on, whenever one of its calls may have worked.
+
+    A lost answer or a timeout may have reserved at InfinitePay; so may an earlier attempt of
+    a Reserve whose last attempt was not even sent. Left failed, such a guarantee would hold
+    the buyer's limit while we think it holds nothing: check status adopts the reservation if
+    InfinitePay confirms it. Later steps are not asked about: the answer cannot say whether
+    they took effect (Retry repeats them with the same ORDER_ID).
     """
-    if step == Step.CHECK_STATUS or not (error.transient or error.outcome_unknown):
+    if step != Step.RESERVE or not (error.transient or error.outcome_unknown):
         return
     _ask_for(guarantee, Step.CHECK_STATUS)
 
@@ -302,42 +409,62 @@ def _deny(guarantee: Guarantee, step: Step, result: Result) -> None:
     state = State(guarantee.state)
     if not can(step, state):
         return
-    guarantee.last_error_code = ",".join(result.error_codes)
-    guarantee.last_error_message = "; ".join(e.message for e in result.errors) or "Denied"
+    guarantee.last_error_code = ",".join(result.error_codes)[:64]
+    guarantee.last_error_message = _said(result) or "Denied"
+    if step == Step.RESERVE:
+        guarantee.ref_no = result.ref_no or guarantee.ref_no  # kept even when denied, as Oro does
     denied = transition_for(step, state).denied
     if denied is None:
-        _fail(
-            guarantee, step, f"InfinitePay refused to {step.value}: {guarantee.last_error_message}"
-        )
+        _fail(guarantee, step, f"InfinitePay refused to {step.label.lower()}: {_said(result)}")
     else:
         _move(guarantee, denied)
 
 
 def _reconcile(guarantee: Guarantee, result: Result) -> None:
-    """Adopt InfinitePay's view of the order; then go on with what is automated."""
-    observed = reconciled_state(result.order_state) if result.approved else None
-    failed = guarantee.state == State.FAILED
-    if observed is None:
-        # InfinitePay does not know the order (no reserve took effect) or said nothing useful.
-        said = "; ".join(e.message for e in result.errors) or f"state {result.order_state!r}"
-        if failed:
-            # The failure stands, with its reason; ops see what check status added.
-            guarantee.last_error_message += f" (Check status: {said})"
-            return
-        guarantee.last_error_code = ",".join(result.error_codes)
-        guarantee.last_error_message = f"Check status: {said}"
-        if guarantee.state == State.NEW:
-            _ask_for(guarantee, Step.RESERVE)
+    """Take what check status says into account, no further than it can be read.
+
+    It never erases what an earlier answer said (a decline's reason stays); its reading is
+    kept beside it, for ops.
+    """
+    found = holding(status=result.status, ref_no=result.ref_no)
+    said = f"STATUS {result.status!r}" + (f", REF_NO {result.ref_no}" if result.ref_no else "")
+    if result.add_info:
+        said += f", ADD_INFO {result.add_info!r}"
+    if result.errors:
+        said += f" ({_said(result)})"
+    guarantee.check_status_note = f"Check status: {found.value} ({said})"
+    state = State(guarantee.state)
+    close = guarantee.close_requested
+    guarantee.close_requested = False
+    if state != State.NEW:
+        return  # past Reserve, the answer cannot tell which step InfinitePay has reached
+    if found == Holding.HOLDS:
+        # The Reserve took effect: adopt it; then release it if ops asked to close.
+        _clear_failure(guarantee)
+        _take_result_data(guarantee, result)
+        if close:
+            guarantee.state = State.RESERVED
+            _ask_for(guarantee, Step.CANCEL)
+        else:
+            _move(guarantee, State.RESERVED)
         return
-    if failed and observed == guarantee.resume_state:
-        # The failed step did not take effect: the failure stands; only ops Retry it.
-        guarantee.last_error_message += f" (Check status: InfinitePay has it {observed.label})"
+    if close and found == Holding.HOLDS_NOTHING:
+        # Ops asked to close, and InfinitePay holds nothing for it: close it on our side.
+        _clear_failure(guarantee)
+        _move(guarantee, State.CANCELED)
         return
-    _take_result_data(guarantee, result)
-    if failed:
-        guarantee.resume_state = ""
-        guarantee.failed_step = ""
-    _move(guarantee, observed)
+    if close:
+        guarantee.check_status_note += (
+            ". Not closed: InfinitePay's answer does not say it holds nothing; ask InfinitePay."
+        )
+    if not guarantee.failed_step:
+        _fail(guarantee, Step.RESERVE, f"Reserve not confirmed by check status ({said})")
+
+
+def _said(result: Result) -> str:
+    return "; ".join(f"{e.code} {e.message}".strip() for e in result.errors) or (
+        f"STATUS {result.status}"
+    )
 
 
 def _take_result_data(guarantee: Guarantee, result: Result) -> None:
@@ -345,6 +472,8 @@ def _take_result_data(guarantee: Guarantee, result: Result) -> None:
     guarantee.debtor_id = result.debtor_id or guarantee.debtor_id
     if result.guaranteed_amount is not None:
         guarantee.guaranteed_amount = result.guaranteed_amount
+    if result.corrected_debtor is not None:
+        guarantee.corrected_debtor = result.corrected_debtor.to_json()
     guarantee.last_error_code = ""
     guarantee.last_error_message = ""
 
@@ -365,24 +494,19 @@ def _move(guarantee: Guarantee, state: State) -> None:
 
 
 def _fail(guarantee: Guarantee, step: Step, reason: str) -> None:
-    if guarantee.state == State.FAILED and step == Step.CHECK_STATUS:
-        # Reconciling a failure failed too: the failed step and its reason stand.
-        guarantee.pending_step = ""
-        guarantee.pending_since = None
-        guarantee.next_retry_at = None
-        guarantee.last_error_message += f" (Check status failed too: {reason})"
-        logger.warning("Guarantee %s: check status failed: %s", guarantee.order_id, reason)
-        return
-    if guarantee.state != State.FAILED:
-        guarantee.resume_state = guarantee.state
-    guarantee.state = State.FAILED
+    """Mark the step failed beside the state, which does not move; ops Retry or Cancel."""
     guarantee.failed_step = step
     guarantee.pending_step = ""
     guarantee.pending_since = None
     guarantee.next_retry_at = None
     guarantee.last_error_message = reason
-    _sync_payment_status(guarantee)
-    logger.warning("Guarantee %s FAILED at %s: %s", guarantee.order_id, step, reason)
+    logger.warning("Guarantee %s: %s failed: %s", guarantee.order_id, step, reason)
+
+
+def _clear_failure(guarantee: Guarantee) -> None:
+    guarantee.failed_step = ""
+    guarantee.last_error_code = ""
+    guarantee.last_error_message = ""
 
 
 def _ask_for(guarantee: Guarantee, step: Step) -> None:
@@ -429,15 +553,15 @@ def _store_call(
         step=step,
         attempt=guarantee.attempts,
         outcome=outcome,
-        url=exchange.url if exchange else "",
+        url=(exchange.url if exchange else "")[:255],
         request_xml=exchange.request_xml if exchange else "",
         response_xml=(exchange.response_xml or "") if exchange else "",
         http_status=exchange.http_status if exchange else None,
-        provider_status=result.status if result is not None else "",
+        provider_status=(result.status if result is not None else "")[:8],
         error_codes=[e.code for e in errors],
         error_messages=[e.message for e in errors] or ([error.message] if error else []),
         duration_ms=exchange.duration_ms if exchange else 0,
-        task_id=task_id or "",
+        task_id=(task_id or "")[:64],
     )
 
 

@@ -4,8 +4,11 @@ NEW ─reserve─► RESERVED ─capture─► CAPTURED ─activate─► ACTIVA
  │               │                    │                    │
  └► DECLINED     └─cancel─► CANCELED  └─cancel─► CANCELED  └► ACTIVATION_DENIED ─cancel─► CANCELED
 
-Any step whose retries run out leaves the guarantee FAILED; Retry resumes that step from
-the state it started in (kept in `resume_state`).
+FAILED is not a state: a step whose retries run out, or that meets an error waiting cannot
+cure, is marked failed beside the state, which does not move (`Guarantee.failed_step`). Retry
+clears the mark and runs the step again; Cancel closes the guarantee. Cancel of a NEW
+guarantee (its Reserve failed) asks check status first: what InfinitePay holds is released
+there, and a guarantee InfinitePay answers it does not hold is closed on our side.
 """
 
 from __future__ import annotations
@@ -23,7 +26,6 @@ class State(StrEnum):
     DECLINED = "declined"
     ACTIVATION_DENIED = "activation_denied"
     CANCELED = "canceled"
-    FAILED = "failed"
 
     @property
     def label(self) -> str:
@@ -39,6 +41,10 @@ class Step(StrEnum):
     CANCEL = "cancel"
     APPLY_TRANSACTION = "apply_transaction"
     CHECK_STATUS = "check_status"
+
+    @property
+    def label(self) -> str:
+        return self.value.replace("_", " ").capitalize()
 
 
 class InvalidTransition(Exception):
@@ -61,7 +67,7 @@ TRANSITIONS: dict[Step, Transition] = {
     ),
     Step.CANCEL: Transition(
         Step.CANCEL,
-        frozenset({State.RESERVED, State.CAPTURED, State.ACTIVATION_DENIED}),
+        frozenset({State.NEW, State.RESERVED, State.CAPTURED, State.ACTIVATION_DENIED}),
         State.CANCELED,
         None,
     ),
@@ -69,9 +75,6 @@ TRANSITIONS: dict[Step, Transition] = {
         Step.APPLY_TRANSACTION, frozenset({State.ACTIVATED}), State.SETTLED, None
     ),
 }
-
-# States in which nothing more happens by itself or by an ops action (but check status).
-FINAL_STATES = frozenset({State.SETTLED, State.DECLINED, State.CANCELED})
 
 
 def transition_for(step: Step, state: State) -> Transition:
@@ -100,18 +103,22 @@ def next_automatic_step(state: State, *, auto_capture: bool, auto_activation: bo
     return None
 
 
-# What check status reports (the order's state at InfinitePay) means for our guarantee.
-PROVIDER_STATES: dict[str, State] = {
-    "RESERVED": State.RESERVED,
-    "CAPTURED": State.CAPTURED,
-    "ACTIVATED": State.ACTIVATED,
-    "SETTLED": State.SETTLED,
-    "CANCELED": State.CANCELED,
-    "DENIED": State.DECLINED,
-    "ACTIVATION_DENIED": State.ACTIVATION_DENIED,
-}
+class Holding(StrEnum):
+    """What a check-status answer says InfinitePay holds for the order (ours; see below)."""
+
+    HOLDS = "holds"  # STATUS "1" with a REF_NO: InfinitePay knows the order
+    HOLDS_NOTHING = "holds nothing"  # STATUS "0": InfinitePay does not hold it
+    UNKNOWN = "unknown"  # anything else: we cannot tell, ops decide
 
 
-def reconciled_state(provider_state: str) -> State | None:
-    """Our state for what InfinitePay reports; None when it reports something unknown."""
-    return PROVIDER_STATES.get(provider_state)
+def holding(*, status: str, ref_no: str) -> Holding:
+    """Read a check-status answer, and no more than the public record supports.
+
+    Only "1 with a REF_NO" says the order exists. Which step it has reached is not on record
+    (ADD_INFO is shown, never read), so an answer never moves a guarantee past Reserve.
+    """
+    if status == "1" and ref_no:
+        return Holding.HOLDS
+    if status == "0":
+        return Holding.HOLDS_NOTHING
+    return Holding.UNKNOWN

@@ -26,7 +26,6 @@ STATE_COLOURS = {
     State.DECLINED: AMBER,
     State.ACTIVATION_DENIED: AMBER,
     State.CANCELED: GREY,
-    State.FAILED: RED,
 }
 OUTCOME_COLOURS = {
     ApiCall.Outcome.APPROVED: GREEN,
@@ -51,6 +50,12 @@ def badge(text: str, colour: str) -> SafeString:
 def state_badge(state: str) -> SafeString:
     state = State(state)
     return badge(state.label, STATE_COLOURS[state])
+
+
+@register.filter
+def failed_badge(step: str) -> SafeString:
+    """The failed mark beside the state: which step failed."""
+    return badge(f"{step.replace('_', ' ')} failed".upper(), RED) if step else SafeString("")
 
 
 @register.filter

@@ -9,7 +9,7 @@ from playwright.sync_api import Locator, Page, expect
 
 from checkout import services as checkout_services
 from infinitepay.models import Guarantee
-from infinitepay.states import State
+from infinitepay.states import State, Step
 from tests.browser.conftest import PASSWORD, WORKER_ENV, log_in
 from tests.factories import StaffUserFactory
 from tests.processes import wait_for
@@ -48,7 +48,7 @@ def failed_guarantee(sandbox, ready_cart, buyer, infinitepay) -> Guarantee:
     guarantee = Guarantee.objects.get(payment__order=order)
     wait_for(
         lambda: Guarantee.objects.filter(
-            pk=guarantee.pk, state=State.FAILED, pending_step="", step_in_flight=""
+            pk=guarantee.pk, failed_step=Step.RESERVE, pending_step="", step_in_flight=""
         ).exists(),
         timeout=30,
         what="the guarantee to fail",
@@ -71,12 +71,11 @@ def test_ops_retry_a_failed_guarantee_and_see_it_activated(
     number = failed_guarantee.payment.order.number
     log_in(page, live_url, ops_user.username, admin=True)
     page.locator("tr.model-guarantee").get_by_role("link", name="Guarantees").click()
-    page.locator("#guarantee-counts").get_by_role("link", name="FAILED 1").click()
+    page.locator("#guarantee-counts").get_by_role("link", name="failed steps 1").click()
 
     row = page.locator("#result_list tbody tr", has_text=number)
     expect(page.locator("#result_list tbody tr")).to_have_count(1)
-    expect(row).to_contain_text("FAILED")
-    expect(row).to_contain_text("at reserve")
+    expect(row).to_contain_text("RESERVE FAILED")
     expect(row).to_contain_text("Gave up after 2 attempts")
 
     row.locator("input.action-select").check()
@@ -84,7 +83,7 @@ def test_ops_retry_a_failed_guarantee_and_see_it_activated(
     page.get_by_role("button", name="Go").click()
     expect(page.locator(".messagelist")).to_contain_text("Retry: 1 queued, 0 skipped.")
 
-    # Out of the FAILED list now: ops look the order up and follow it.
+    # Out of the failed list now: ops look the order up and follow it.
     page.goto(f"{live_url}/admin/infinitepay/guarantee/")
     page.fill("#searchbar", number)
     page.keyboard.press("Enter")

@@ -33,8 +33,6 @@ class DebtorFactory(factory.Factory):
     last_name = "Mustermann"
     address = factory.SubFactory(AddressFactory)
     ip_address = "203.0.113.7"
-    owner_first_name = "Max"
-    owner_last_name = "Mustermann"
 
 
 class ArticleFactory(factory.Factory):

@@ -12,10 +12,9 @@ from django.contrib.auth.models import Group, Permission
 from django.urls import reverse
 from django.utils import timezone
 
-from checkout import services as checkout_services
 from checkout.models import Payment
 from infinitepay import selectors
-from infinitepay.models import ApiCall, Guarantee
+from infinitepay.models import ApiCall
 from infinitepay.states import State, Step
 from tests.factories import StaffUserFactory
 from tests.infinitepay.factories import GuaranteeFactory
@@ -26,28 +25,13 @@ LIST_URL = reverse("admin:infinitepay_guarantee_changelist")
 
 
 @pytest.fixture
-def place(ready_cart, buyer, sandbox, eager_tasks, django_capture_on_commit_callbacks):
-    """Place an order paid with InfinitePay; the pipeline runs as the transaction commits."""
-
-    def place(infinitepay) -> Guarantee:
-        cart = ready_cart(infinitepay, debtor_email="ap@muster.example", legal_form="gmbh")
-        with django_capture_on_commit_callbacks(execute=True):
-            order = checkout_services.place_order(
-                buyer=buyer, checkout_token=cart.checkout_token, buyer_ip="203.0.113.7"
-            )
-        return Guarantee.objects.get(payment__order=order)
-
-    return place
-
-
-@pytest.fixture
 def failed(place, infinitepay, sandbox, settings):
     """A guarantee whose Reserve failed twice with HTTP 500 and gave up; faults off again."""
     settings.INFINITEPAY_MAX_ATTEMPTS = 2
     sandbox.set_faults(rate=1.0, kinds=["http_500"])
     guarantee = place(infinitepay)
     sandbox.set_faults(rate=0.0)
-    assert guarantee.state == State.FAILED
+    assert (guarantee.state, guarantee.failed_step) == (State.NEW, Step.RESERVE)
     return guarantee
 
 
@@ -99,8 +83,7 @@ def test_the_list_shows_state_order_customer_amount_attempts_and_the_error(
 ):
     page = admin_client.get(LIST_URL).content.decode()
     for text in [
-        "FAILED",
-        "at reserve",
+        "RESERVE FAILED",
         failed.payment.order.number,
         buyer.customer.name,
         "68.86 EUR",
@@ -110,21 +93,21 @@ def test_the_list_shows_state_order_customer_amount_attempts_and_the_error(
         assert text in page
     counts = admin_client.get(LIST_URL).context["state_counts"]
     assert counts[0] == {
-        "label": "FAILED",
+        "label": "failed steps",
         "number": "1",
-        "query": "state__exact=failed",
+        "query": "failed=yes",
         "alarm": True,
     }
 
 
 def test_the_counts_per_state_are_one_query(django_assert_num_queries):
     GuaranteeFactory.create_batch(3, state=State.ACTIVATED)
-    GuaranteeFactory(state=State.FAILED)
+    GuaranteeFactory(state=State.NEW, failed_step=Step.RESERVE)
     GuaranteeFactory(state=State.RESERVED, pending_step=Step.CAPTURE)
     with django_assert_num_queries(1):
         counts = selectors.guarantee_state_counts()
     assert counts.by_state[State.ACTIVATED] == 3
-    assert counts.by_state[State.FAILED] == 1
+    assert counts.failed == 1
     assert counts.by_state[State.DECLINED] == 0
     assert counts.under_way == 1
 
@@ -158,8 +141,9 @@ def test_the_guarantee_page_shows_the_timeline_and_links_to_the_order(admin_clie
     assert "<details>" in page
     assert "[redacted]" in page  # the request is shown, with the secrets removed
     assert reverse("admin:checkout_order_change", args=[failed.payment.order_id]) in page
-    # Only the operations that fit a FAILED guarantee are offered.
+    # Only the operations that fit a failed Reserve are offered: retry it, or close it.
     assert button("retry", failed) in page
+    assert button("cancel", failed) in page
     assert button("check_status", failed) in page
     assert button("capture", failed) not in page
 
@@ -285,7 +269,7 @@ def test_check_status_adopts_a_reserve_whose_answer_was_lost(
     # The pipeline's own check status after giving up fails too: ops' check status adopts it.
     sandbox.fail_next(["lost_answer", "http_500"])
     guarantee = place(infinitepay)
-    assert guarantee.state == State.FAILED
+    assert (guarantee.state, guarantee.failed_step) == (State.NEW, Step.RESERVE)
     assert sandbox.order(guarantee.order_id)["state"] == "RESERVED"
 
     response = run(*bulk("check_status", [guarantee]))
@@ -337,8 +321,8 @@ def test_retry_clicked_twice_retries_once(run, failed, sandbox):
     run(button("retry", failed))
     again = run(button("retry", failed))
     assert said(again) == [
-        f"Retry: 0 queued, 1 skipped ({failed.order_id}: Only a FAILED guarantee can be "
-        "retried; this one is RESERVED.)"
+        f"Retry: 0 queued, 1 skipped ({failed.order_id}: Only a failed step can be retried; "
+        "nothing has failed here.)"
     ]
     assert sandbox.calls()["operations"]["reserveOrder"] == 3  # two failed, one good
 
@@ -434,7 +418,7 @@ def test_the_demo_users_have_their_roles():
 
 def test_the_integrations_list_shows_each_integrations_health(admin_client, infinitepay):
     now = timezone.now()
-    guarantee = GuaranteeFactory(integration=infinitepay, state=State.FAILED)
+    guarantee = GuaranteeFactory(integration=infinitepay, failed_step=Step.CAPTURE)
     good = ApiCall.objects.create(
         guarantee=guarantee, operation="reserveOrder", step="reserve", attempt=1, outcome="approved"
     )
@@ -458,7 +442,8 @@ def test_the_integrations_list_shows_each_integrations_health(admin_client, infi
     page = admin_client.get(reverse("admin:integrations_integration_changelist"))
     lines = {i.pk: i.health_summary for i in page.context["cl"].result_list}
     assert lines[infinitepay.pk] == (
-        "Problem: credentials rejected 5\xa0minutes ago, 1 FAILED, 1 error(s) in the last hour"
+        "Problem: credentials rejected 5\xa0minutes ago, 1 failed step(s), 1 error(s) in the last "
+        "hour"
         " · last successful call 2\xa0hours ago"
     )
     assert lines[healthy.integration_id] == "OK · last successful call just now"
@@ -474,7 +459,7 @@ def test_the_integrations_list_reads_health_in_constant_queries(
     with CaptureQueriesContext(connection) as few:
         admin_client.get(url)
     for _ in range(5):
-        GuaranteeFactory(state=State.FAILED)  # each with an integration of its own
+        GuaranteeFactory(failed_step=Step.CAPTURE)  # each with an integration of its own
     with CaptureQueriesContext(connection) as many:
         admin_client.get(url)
     assert len(many) == len(few)

@@ -13,7 +13,7 @@ from tests.infinitepay.factories import GuaranteeFactory
 
 pytestmark = pytest.mark.django_db
 
-STATES = [State.ACTIVATED, State.FAILED, State.RESERVED, State.CAPTURED, State.DECLINED]
+STATES = [State.ACTIVATED, State.NEW, State.RESERVED, State.CAPTURED, State.DECLINED]
 
 
 def add_guarantees(count: int, *, integration, buyer) -> None:
@@ -33,6 +33,7 @@ def add_guarantees(count: int, *, integration, buyer) -> None:
             integration=integration,
             state=STATES[i % len(STATES)],
             pending_step=Step.CAPTURE if i % 7 == 0 else "",
+            failed_step=Step.RESERVE if STATES[i % len(STATES)] == State.NEW else "",
             last_error_message="Gave up after 6 attempts: HTTP 500" if i % 5 == 1 else "",
         )
         for i, payment in enumerate(payments)

@@ -12,7 +12,6 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from checkout import services as checkout_services
 from checkout.models import Payment
 from infinitepay import services
 from infinitepay.models import ApiCall, Guarantee
@@ -20,21 +19,6 @@ from infinitepay.states import InvalidTransition, State, Step
 from sandbox.accounts import DENIED_AT_ACTIVATION, DENIED_AT_RESERVE
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def place(ready_cart, buyer, eager_tasks, django_capture_on_commit_callbacks):
-    """Place an order paid with InfinitePay; the pipeline runs as the transaction commits."""
-
-    def place(infinitepay, *, run: bool = True) -> Guarantee:
-        cart = ready_cart(infinitepay, debtor_email="ap@muster.example", legal_form="gmbh")
-        with django_capture_on_commit_callbacks(execute=run):
-            order = checkout_services.place_order(
-                buyer=buyer, checkout_token=cart.checkout_token, buyer_ip="203.0.113.7"
-            )
-        return Guarantee.objects.select_related("payment").get(payment__order=order)
-
-    return place
 
 
 def calls(guarantee: Guarantee) -> list[tuple[str, str]]:
@@ -92,8 +76,9 @@ def test_denial_at_reserve_declines_with_the_reason(place, infinitepay, sandbox,
     assert guarantee.payment.status == Payment.Status.DECLINED
     assert calls(guarantee) == [("reserve", "denied")]
     status = infinitepay.integration_type.describe_status(guarantee.payment)
-    assert status.startswith("Payment declined: InfinitePay could not guarantee")
-    assert "credit check" in status
+    # The buyer reads our words; the provider's own reason is kept for ops.
+    assert status == "Payment declined: InfinitePay could not guarantee this invoice."
+    assert "credit check" in guarantee.last_error_message
     assert reserved(sandbox, DENIED_AT_RESERVE.vat_id) == 0
 
 
@@ -141,11 +126,10 @@ def test_retries_exhausted_fail_with_the_reason_and_change_nothing_else(
     settings.INFINITEPAY_MAX_ATTEMPTS = 3
     sandbox.set_faults(rate=1.0, kinds=["http_500"])
     guarantee = place(infinitepay)
-    assert guarantee.state == State.FAILED
+    assert guarantee.state == State.NEW
     assert guarantee.failed_step == Step.RESERVE
-    assert guarantee.resume_state == State.NEW
     assert guarantee.last_error_message.startswith("Gave up after 3 attempts")
-    assert "Check status failed too" in guarantee.last_error_message
+    assert guarantee.check_status_note.startswith("Check status failed")
     assert guarantee.payment.status == Payment.Status.PENDING
     # Before giving up for good, the pipeline asks whether a call took effect after all.
     assert calls(guarantee) == [("reserve", "transient")] * 3 + [("check_status", "transient")] * 3
@@ -159,20 +143,20 @@ def test_ops_retry_resumes_the_failed_step(
     settings.INFINITEPAY_MAX_ATTEMPTS = 2
     sandbox.set_faults(rate=1.0, kinds=["soap_fault"])
     guarantee = place(infinitepay)
-    assert guarantee.state == State.FAILED
+    assert (guarantee.state, guarantee.failed_step) == (State.NEW, Step.RESERVE)
     sandbox.no_faults()
     with django_capture_on_commit_callbacks(execute=True):
         services.retry_guarantee(guarantee_id=guarantee.pk)
     guarantee.refresh_from_db()
     assert guarantee.state == State.RESERVED
-    assert guarantee.failed_step == guarantee.resume_state == ""
+    assert guarantee.failed_step == guarantee.last_error_message == ""
 
 
 def test_rejected_credentials_fail_at_once(place, infinitepay, sandbox):
     infinitepay.password = "not-the-password"
     infinitepay.save()
     guarantee = place(infinitepay)
-    assert guarantee.state == State.FAILED
+    assert (guarantee.state, guarantee.failed_step) == (State.NEW, Step.RESERVE)
     assert calls(guarantee) == [("reserve", "auth_failed")]
     assert "credentials" in guarantee.last_error_message
     infinitepay.refresh_from_db()
@@ -184,7 +168,7 @@ def test_an_invalid_transition_raises_and_changes_nothing(place, infinitepay, sa
     before = Guarantee.objects.filter(pk=guarantee.pk).values().get()
     with pytest.raises(InvalidTransition, match="Cannot activate a guarantee in state RESERVED"):
         services.request_step(guarantee_id=guarantee.pk, step=Step.ACTIVATE)
-    with pytest.raises(InvalidTransition):
+    with pytest.raises(InvalidTransition, match="nothing has failed"):
         services.retry_guarantee(guarantee_id=guarantee.pk)
     assert Guarantee.objects.filter(pk=guarantee.pk).values().get() == before
 
@@ -218,7 +202,6 @@ def test_a_step_whose_worker_vanished_is_taken_over(
     Guarantee.objects.filter(pk=guarantee.pk).update(
         state=State.NEW,
         failed_step="",
-        resume_state="",
         step_in_flight=Step.RESERVE,
         in_flight_since=timezone.now(),
     )
@@ -234,10 +217,10 @@ def test_check_status_reconciles_a_failed_guarantee(
     place, infinitepay, sandbox, settings, django_capture_on_commit_callbacks
 ):
     settings.INFINITEPAY_MAX_ATTEMPTS = 1
-    # Reserved at InfinitePay, FAILED with us: the pipeline's own check status failed too.
+    # Reserved at InfinitePay, failed with us: the pipeline's own check status failed too.
     sandbox.fail_next(["lost_answer", "http_500"])
     guarantee = place(infinitepay)
-    assert guarantee.state == State.FAILED
+    assert (guarantee.state, guarantee.failed_step) == (State.NEW, Step.RESERVE)
     with django_capture_on_commit_callbacks(execute=True):
         services.request_step(guarantee_id=guarantee.pk, step=Step.CHECK_STATUS)
     guarantee.refresh_from_db()
@@ -252,13 +235,13 @@ def test_giving_up_on_a_lost_answer_asks_check_status_and_adopts_the_reserve(
     sandbox.fail_next(["lost_answer"])  # the last attempt reserved, but its answer was lost
     guarantee = place(infinitepay)
     assert guarantee.state == State.RESERVED
-    assert guarantee.failed_step == guarantee.resume_state == ""
+    assert guarantee.failed_step == ""
     assert calls(guarantee) == [("reserve", "transient"), ("check_status", "approved")]
     assert guarantee.ref_no == sandbox.order(guarantee.order_id)["ref_no"]
     assert reserved(sandbox, buyer.customer.vat_id) == guarantee.payment.amount
 
 
-def test_a_failure_that_took_no_effect_stays_failed_after_check_status(
+def test_a_later_step_given_up_on_stays_failed_for_ops(
     place, infinitepay, sandbox, settings, django_capture_on_commit_callbacks
 ):
     settings.INFINITEPAY_MAX_ATTEMPTS = 2
@@ -267,12 +250,10 @@ def test_a_failure_that_took_no_effect_stays_failed_after_check_status(
     with django_capture_on_commit_callbacks(execute=True):
         services.request_step(guarantee_id=guarantee.pk, step=Step.CAPTURE)
     guarantee.refresh_from_db()
-    # InfinitePay still has it RESERVED: the capture did not happen, and only ops retry it.
-    assert guarantee.state == State.FAILED
-    assert (guarantee.failed_step, guarantee.resume_state) == (Step.CAPTURE, State.RESERVED)
+    # Check status cannot say whether a capture took effect: ops Retry (same ORDER_ID).
+    assert (guarantee.state, guarantee.failed_step) == (State.RESERVED, Step.CAPTURE)
     assert guarantee.last_error_message.startswith("Gave up after 2 attempts")
-    assert guarantee.last_error_message.endswith("(Check status: InfinitePay has it RESERVED)")
-    assert calls(guarantee)[-1] == ("check_status", "approved")
+    assert calls(guarantee) == [("reserve", "approved")] + [("capture", "transient")] * 2
     assert guarantee.pending_step == guarantee.step_in_flight == ""
 
 
@@ -282,7 +263,6 @@ def test_a_failure_that_took_no_effect_stays_failed_after_check_status(
         (State.NEW, Payment.Status.PENDING),
         (State.RESERVED, Payment.Status.PENDING),
         (State.CAPTURED, Payment.Status.PENDING),
-        (State.FAILED, Payment.Status.PENDING),
         (State.ACTIVATED, Payment.Status.PAID_IN_FULL),
         (State.SETTLED, Payment.Status.PAID_IN_FULL),
         (State.DECLINED, Payment.Status.DECLINED),

@@ -159,3 +159,12 @@ def test_the_check_does_not_fail_before_migrations(tmp_path):
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_the_change_forms_check_connection_button_reports_it_too(admin_client, orphaned):
+    response = admin_client.post(
+        reverse("admin:infinitepay_infinitepayintegration_check_connection", args=[orphaned.pk]),
+        follow=True,
+    )
+    assert response.status_code == 200
+    assert UNDECRYPTABLE_MESSAGE in response.content.decode()
