@@ -19,7 +19,8 @@ $(VENV)/.installed: pyproject.toml
 run: setup
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed_demo
-	$(BIN)/honcho --procfile Procfile.dev start
+	INFINITEPAY_TEST_URL=http://127.0.0.1:8090/ws/InfinitePayAPI \
+		$(BIN)/honcho --procfile Procfile.dev start
 
 ## Set up and pass the tests: lint, then pytest (SQLite and in-process by default;
 ## PostgreSQL, Redis and a real worker when DATABASE_URL/CELERY_BROKER_URL say so).

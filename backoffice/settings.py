@@ -125,7 +125,8 @@ LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English"), ("de", "German")]
 MODELTRANSLATION_DEFAULT_LANGUAGE = "en"
 MODELTRANSLATION_FALLBACK_LANGUAGES = ("en",)
-TIME_ZONE = "UTC"
+# The shop's time zone: dates on invoices and InfinitePay's TRS_DT are written in it.
+TIME_ZONE = env.str("TIME_ZONE", default="Europe/Berlin")
 USE_I18N = True
 USE_TZ = True
 
@@ -217,13 +218,14 @@ CELERY_DB_REUSE_MAX = 2**62
 # Periodic tasks (Celery beat): each entry names a task by its explicit name.
 CELERY_BEAT_SCHEDULE: dict = {}
 
-# InfinitePay endpoints: Test Mode picks the test one. By default it is the sandbox
-# the run command starts; production points it at InfinitePay's own test service.
+# InfinitePay's endpoints; an integration's Test Mode picks the test one. Each serves its
+# contract at ?wsdl. The run command, docker-compose, the tests and the benchmarks point the
+# test endpoint at the sandbox themselves.
 INFINITEPAY_LIVE_URL = env.str(
     "INFINITEPAY_LIVE_URL", default="https://app.infinitepay.de/ws/InfinitePayAPI"
 )
 INFINITEPAY_TEST_URL = env.str(
-    "INFINITEPAY_TEST_URL", default="http://127.0.0.1:8090/ws/InfinitePayAPI"
+    "INFINITEPAY_TEST_URL", default="https://test.infinitepay.de/ws/InfinitePayAPI"
 )
 INFINITEPAY_CONNECT_TIMEOUT = env.float("INFINITEPAY_CONNECT_TIMEOUT", default=5.0)
 INFINITEPAY_READ_TIMEOUT = env.float("INFINITEPAY_READ_TIMEOUT", default=30.0)

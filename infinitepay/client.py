@@ -79,6 +79,7 @@ class InfinitePayClient:
         self._zone = zone
 
     @classmethod
+    @sensitive_variables("credentials")
     def for_integration(cls, integration: InfinitePayIntegration) -> InfinitePayClient:
         """The client of an integration: its credentials, its endpoint, its pooled connections."""
         from django.conf import settings
@@ -214,6 +215,7 @@ class InfinitePayClient:
             raise MalformedAnswer(f"an answer with HTTP status {status}", exchange=record)
         return _redacted(read, secrets)
 
+    @sensitive_variables("code")
     def _secrets(self, order_id: str) -> tuple[str, ...]:
         code = wire.security_code(
             secret=self.credentials.secret,

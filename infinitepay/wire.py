@@ -25,10 +25,12 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 from xml.sax.saxutils import escape
 
+from django.views.decorators.debug import sensitive_variables
 from django_countries.data import ALT_CODES
 from lxml import etree
 
 from .messages import (
+    APPROVED_STATUS,
     ActivateRequest,
     Address,
     Amounts,
@@ -70,6 +72,7 @@ MAX_IDENTIFIER_LENGTH = 64
 MAX_GUARANTEED_AMOUNT = Decimal("9999999999.99")
 
 REDACTED = "[redacted]"
+DENIED_STATUS = "0"
 
 
 class MalformedXML(ValueError):
@@ -110,6 +113,7 @@ def country_alpha3(alpha2: str) -> str:
         raise ValueError(f"Unknown country code: {alpha2!r}") from None
 
 
+@sensitive_variables("secret", "digest")
 def security_code(*, secret: str, client_reference: str, order_id: str) -> str:
     """SECURITY_CD: base64 of the lower-case hex HMAC-SHA256 of CLIENT_REF + ORDER_ID."""
     digest = hmac.new(
@@ -138,6 +142,7 @@ def operation_of(request: Request) -> Operation:
     return OPERATIONS[type(request)]
 
 
+@sensitive_variables("credentials", "body")
 def request_body(
     request: Request, *, credentials: Credentials, now: datetime, zone: tzinfo
 ) -> dict[str, Any]:
@@ -276,6 +281,7 @@ def _invoice_data(invoice: Invoice) -> dict[str, Any]:
     }
 
 
+@sensitive_variables("credentials", "password")
 def security_header(credentials: Credentials, now: datetime) -> etree._Element:
     """WS-Security as OroCommerce's client sends it: a Timestamp, then a PasswordText token."""
     security = etree.Element(etree.QName(WSSE, "Security"), nsmap={"wsse": WSSE, "wsu": WSU})
@@ -341,6 +347,10 @@ def read_answer(
     status = field("STATUS")
     if not status:
         raise MalformedXML("the answer has no STATUS")
+    if status not in (APPROVED_STATUS, DENIED_STATUS):
+        # Only "1" approves and "0" is the denial on record; another value means nothing we
+        # can act on: the outcome is unknown, and ops see what InfinitePay said.
+        raise MalformedXML(f"STATUS {status!r} is neither an approval (1) nor a denial (0)")
     answered_order = field("ORDER_ID")
     if answered_order and answered_order != order_id:
         raise MalformedXML(f"the answer is about ORDER_ID {answered_order!r}, not {order_id!r}")

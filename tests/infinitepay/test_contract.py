@@ -6,12 +6,15 @@ at ?wsdl and answers each call with what the test gives it.
 
 from __future__ import annotations
 
+import html
+import sys
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
+from django.views.debug import ExceptionReporter
 from lxml import etree
 
 from infinitepay import messages as m
@@ -260,6 +263,16 @@ def test_values_we_cannot_keep_make_the_answer_malformed(endpoint, extra, reason
         client_for(endpoint).call(REQUESTS[m.Operation.CAPTURE])
 
 
+def test_a_status_neither_approved_nor_denied_is_an_unknown_outcome(endpoint):
+    endpoint.answer = envelope(
+        '<ns:captureOrderResponse xmlns:ns="urn:infinitepay:ws:v1"><RESPONSE>'
+        "<RESPONSE_DATA><STATUS>7</STATUS></RESPONSE_DATA></RESPONSE></ns:captureOrderResponse>"
+    )
+    with pytest.raises(MalformedAnswer, match="STATUS '7'") as raised:
+        client_for(endpoint).call(REQUESTS[m.Operation.CAPTURE])
+    assert raised.value.outcome_unknown
+
+
 def test_an_answer_without_status_is_malformed(endpoint):
     endpoint.answer = envelope(
         '<ns:captureOrderResponse xmlns:ns="urn:infinitepay:ws:v1"><RESPONSE>'
@@ -346,3 +359,24 @@ def test_the_wsdl_is_loaded_once_per_endpoint(endpoint):
     for operation in (m.Operation.CAPTURE, m.Operation.CANCEL, m.Operation.CHECK_STATUS):
         client.call(REQUESTS[operation])
     assert len(loads) == 1
+
+
+def test_the_technical_error_page_never_shows_the_password_or_secret(endpoint, rf):
+    """A defect mid-call must not put the credentials on Django's 500 page."""
+    serve = endpoint.handle
+
+    def broken(request: httpx.Request) -> httpx.Response:
+        if request.method == "GET":
+            return serve(request)
+        raise RuntimeError("a defect of ours")
+
+    endpoint.handle = broken
+    client = client_for(endpoint)
+    try:
+        client.call(REQUESTS[m.Operation.CAPTURE])
+    except RuntimeError:
+        report = ExceptionReporter(rf.get("/"), *sys.exc_info()).get_traceback_html()
+    assert "a defect of ours" in report
+    assert "secrets" in report  # the frame's variables are on the page, masked
+    for secret in (CREDENTIALS.password, CREDENTIALS.secret):
+        assert secret not in report and html.escape(secret) not in report
