@@ -23,6 +23,7 @@ from django.views.decorators.http import require_POST
 
 from backoffice.read_only_admin import ReadOnlyAdmin
 from checkout.models import as_order_number
+from checkout.validators import validate_xml_text
 from integrations.admin import IntegrationTypeAdmin
 
 from . import selectors
@@ -99,7 +100,9 @@ MAX_REASONS_SHOWN = 10
 class DebtorDataForm(forms.Form):
     """The buyer's data a failed Reserve sent, put right by ops before it is sent again."""
 
-    debtor_email = forms.EmailField(label="Debtor e-mail", max_length=254)
+    debtor_email = forms.EmailField(
+        label="Debtor e-mail", max_length=254, validators=[validate_xml_text]
+    )
     legal_form = forms.ChoiceField(choices=LEGAL_FORMS)
 
     def __init__(self, *args, guarantees: Collection[Guarantee] = (), **kwargs) -> None:

@@ -1,5 +1,7 @@
 from django import forms
 
+from checkout.validators import validate_xml_text
+
 from .models import SECRET_MAX_LENGTH, InfinitePayIntegration
 
 SECRET_FIELDS = ("password", "secret")
@@ -12,6 +14,7 @@ class InfinitePayIntegrationForm(forms.ModelForm):
         max_length=SECRET_MAX_LENGTH,
         required=False,
         strip=False,
+        validators=[validate_xml_text],
         widget=forms.PasswordInput(render_value=False),
         help_text=InfinitePayIntegration._meta.get_field("password").help_text,
     )
@@ -19,6 +22,7 @@ class InfinitePayIntegrationForm(forms.ModelForm):
         max_length=SECRET_MAX_LENGTH,
         required=False,
         strip=False,
+        validators=[validate_xml_text],
         widget=forms.PasswordInput(render_value=False),
         help_text=InfinitePayIntegration._meta.get_field("secret").help_text,
     )

@@ -2,6 +2,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator, MaxValueValidator, MinValueValidator
 from django.db import models
 
+from checkout.validators import validate_xml_text
 from integrations.encryption import EncryptedTextField
 from integrations.models import Integration
 
@@ -21,17 +22,20 @@ class InfinitePayIntegration(Integration):
 
     client_reference = models.CharField(
         max_length=255,
+        validators=[validate_xml_text],
         help_text="Your client reference at InfinitePay (CLIENT_REF); it also signs every request.",
     )
     username = models.CharField(
-        max_length=255, help_text="The API user InfinitePay gave you (WS-Security username)."
+        max_length=255,
+        validators=[validate_xml_text],
+        help_text="The API user InfinitePay gave you (WS-Security username).",
     )
     password = EncryptedTextField(
-        validators=[MaxLengthValidator(SECRET_MAX_LENGTH)],
+        validators=[MaxLengthValidator(SECRET_MAX_LENGTH), validate_xml_text],
         help_text="The API user's password. Stored encrypted; leave blank to keep the saved one.",
     )
     secret = EncryptedTextField(
-        validators=[MaxLengthValidator(SECRET_MAX_LENGTH)],
+        validators=[MaxLengthValidator(SECRET_MAX_LENGTH), validate_xml_text],
         help_text="The shared secret for the security code (SECURITY_CD). Stored encrypted; "
         "leave blank to keep the saved one.",
     )

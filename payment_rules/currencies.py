@@ -22,6 +22,14 @@ def validate_currency_code(value: str) -> None:
         )
 
 
+# Codes no invoice is written in: funds, precious metals, SDRs, testing and "no currency".
+NOT_FOR_INVOICES = frozenset(
+    {"BOV", "CHE", "CHW", "CLF", "COU", "MXV", "USN", "UYI", "UYW", "XAG", "XAU", "XBA"}
+    | {"XBB", "XBC", "XBD", "XDR", "XPD", "XPT", "XSU", "XTS", "XUA", "XXX"}
+)
+
+
 @functools.cache
 def iso_4217_codes() -> frozenset[str]:
-    return frozenset(currency.alpha_3 for currency in pycountry.currencies)
+    """Current ISO 4217 codes an invoice can be written in."""
+    return frozenset(currency.alpha_3 for currency in pycountry.currencies) - NOT_FOR_INVOICES

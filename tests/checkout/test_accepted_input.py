@@ -216,7 +216,8 @@ def test_a_currency_that_is_not_an_iso_4217_code_is_a_form_error(admin_client, c
     response = admin_client.post(PRODUCT_ADD, product_form(currency=currency))
     assert response.status_code == 200
     assert product_errors(response)["currency"] == [
-        f"Enter an ISO 4217 currency code in capitals, e.g. EUR (not {currency.upper()})."
+        f"{currency.upper()!r} is not an ISO 4217 currency code: enter one such as EUR, CHF or "
+        "USD."
     ]
     assert not Product.objects.exists()
 

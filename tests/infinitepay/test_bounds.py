@@ -197,3 +197,19 @@ def test_operations_skip_a_delivery_date_in_the_future_whoever_asks(captured):
     assert report.queued == []
     assert "in the future" in report.skipped[0].reason
     assert_not_activated(guarantee)
+
+
+# --- Debtor data that ops correct ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "email", ["x" * 250 + "@example.com", "ap\x0b@muster.example", "not an address"]
+)
+def test_corrected_debtor_data_is_bounded_like_checkouts(admin_client, email):
+    guarantee = GuaranteeFactory(state=State.NEW, failed_step="reserve")
+    url = reverse("admin:infinitepay_guarantee_correct_debtor_data", args=[guarantee.pk])
+    response = admin_client.post(url, {"confirm": "yes", "debtor_email": email, "legal_form": "ag"})
+    assert response.status_code == 200
+    assert response.context["form"].errors["debtor_email"]
+    guarantee.refresh_from_db()
+    assert guarantee.pending_step == "" and guarantee.failed_step == "reserve"

@@ -72,6 +72,15 @@ def test_text_fields_hold_at_most_255_characters(valid_data, field):
     ]
 
 
+@pytest.mark.parametrize("field", ["client_reference", "username", "password", "secret"])
+def test_credentials_hold_only_what_xml_can_carry(valid_data, field):
+    valid_data[field] = "abc\x01def"
+    assert errors_of(valid_data)[field] == [
+        "Remove the control character U+0001 (at position 4): it cannot be sent to the payment "
+        "provider."
+    ]
+
+
 @pytest.mark.parametrize("field", ["invoice_due_period", "shipping_duration"])
 @pytest.mark.parametrize("value", ["0", "-3"])
 def test_periods_must_be_positive(valid_data, field, value):
