@@ -201,6 +201,7 @@ else:
         "unacked_restore_interval": 1,
         "unacked_restore_throttle": 1,
     }
+# Every task is idempotent: acknowledged once done, and redelivered if its worker died.
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
@@ -237,11 +238,17 @@ SHIPPING_FLAT_RATE = Decimal(env.str("SHIPPING_FLAT_RATE", default="9.90"))
 INFINITEPAY_MAX_ATTEMPTS = env.int("INFINITEPAY_MAX_ATTEMPTS", default=6)
 INFINITEPAY_RETRY_BASE_SECONDS = env.float("INFINITEPAY_RETRY_BASE_SECONDS", default=2.0)
 INFINITEPAY_RETRY_MAX_SECONDS = env.float("INFINITEPAY_RETRY_MAX_SECONDS", default=300.0)
-# Longer than any one call can last, so a step still in flight after it has lost its worker.
+# Longer than any one step can last (loading the endpoint's WSDL, then the call), so a step
+# still in flight after it has lost its worker.
 INFINITEPAY_STEP_LEASE_SECONDS = env.float(
     "INFINITEPAY_STEP_LEASE_SECONDS",
-    default=INFINITEPAY_CONNECT_TIMEOUT + INFINITEPAY_READ_TIMEOUT + 30,
+    default=2 * (INFINITEPAY_CONNECT_TIMEOUT + INFINITEPAY_READ_TIMEOUT) + 30,
 )
+# No task outlives a step's lease: past it, the soft limit interrupts the task (the step is
+# recorded as failed with the reason); the hard limit ends a process that did not stop. The
+# thread pool does not enforce them; there the calls' own timeouts bound each step.
+CELERY_TASK_SOFT_TIME_LIMIT = INFINITEPAY_STEP_LEASE_SECONDS
+CELERY_TASK_TIME_LIMIT = INFINITEPAY_STEP_LEASE_SECONDS + 30
 INFINITEPAY_PENDING_GRACE_SECONDS = env.float("INFINITEPAY_PENDING_GRACE_SECONDS", default=60.0)
 INFINITEPAY_SWEEP_INTERVAL_SECONDS = env.float("INFINITEPAY_SWEEP_INTERVAL_SECONDS", default=30.0)
 CELERY_BEAT_SCHEDULE["infinitepay-sweep"] = {

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 from enum import StrEnum
+from typing import ClassVar
 
 
 class Operation(StrEnum):
@@ -121,6 +122,7 @@ class Invoice:
 
 @dataclass(frozen=True)
 class ReserveRequest:
+    operation: ClassVar[Operation] = Operation.RESERVE
     order_id: str
     amounts: Amounts
     debtor: Debtor
@@ -130,12 +132,14 @@ class ReserveRequest:
 
 @dataclass(frozen=True)
 class CaptureRequest:
+    operation: ClassVar[Operation] = Operation.CAPTURE
     order_id: str
     amounts: Amounts
 
 
 @dataclass(frozen=True)
 class ActivateRequest:
+    operation: ClassVar[Operation] = Operation.ACTIVATE
     order_id: str
     amounts: Amounts
     invoice: Invoice
@@ -143,6 +147,7 @@ class ActivateRequest:
 
 @dataclass(frozen=True)
 class CancelRequest:
+    operation: ClassVar[Operation] = Operation.CANCEL
     order_id: str
     amounts: Amounts
     ref_no: str = ""
@@ -150,6 +155,7 @@ class CancelRequest:
 
 @dataclass(frozen=True)
 class CheckStatusRequest:
+    operation: ClassVar[Operation] = Operation.CHECK_STATUS
     order_id: str
     amounts: Amounts | None = None  # None: a made-up order (Check connection)
     ref_no: str = ""
@@ -159,6 +165,7 @@ class CheckStatusRequest:
 class ApplyTransactionRequest:
     """The buyer has paid `amount` of an activated order (invoice `invoice_id`) on `paid_on`."""
 
+    operation: ClassVar[Operation] = Operation.APPLY_TRANSACTION
     order_id: str
     ref_no: str
     invoice_id: str

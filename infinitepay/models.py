@@ -11,8 +11,6 @@ from .states import State, Step
 SECRET_MAX_LENGTH = 255
 # A year: longer terms are no business terms, and a date that far ahead overflows.
 MAX_PERIOD_DAYS = 365
-STEP_CHOICES = [(s.value, s.value.replace("_", " ").capitalize()) for s in Step]
-STATE_CHOICES = [(s.value, s.label) for s in State]
 
 
 class InfinitePayIntegration(Integration):
@@ -118,7 +116,7 @@ class Guarantee(models.Model):
     )
     state = models.CharField(
         max_length=20,
-        choices=[(s.value, s.label) for s in State],
+        choices=State.choices,
         default=State.NEW,
         db_index=True,
     )
@@ -131,16 +129,16 @@ class Guarantee(models.Model):
     ref_no = models.CharField("REF_NO", max_length=64, blank=True, db_index=True)
     debtor_id = models.CharField(max_length=64, blank=True)
     guaranteed_amount = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
-    pending_step = models.CharField(max_length=20, choices=STEP_CHOICES, blank=True)
+    pending_step = models.CharField(max_length=20, choices=Step.choices, blank=True)
     pending_since = models.DateTimeField(
         null=True, blank=True, help_text="When the pending step was enqueued, or falls due."
     )
-    step_in_flight = models.CharField(max_length=20, choices=STEP_CHOICES, blank=True)
+    step_in_flight = models.CharField(max_length=20, choices=Step.choices, blank=True)
     in_flight_since = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveIntegerField(default=0, help_text="Calls made for the current step.")
     failed_step = models.CharField(
         max_length=20,
-        choices=STEP_CHOICES,
+        choices=Step.choices,
         blank=True,
         help_text="The step that failed; the state stays where it was. Retry clears it.",
     )
@@ -195,7 +193,7 @@ class ApiCall(models.Model):
 
     guarantee = models.ForeignKey(Guarantee, on_delete=models.CASCADE, related_name="api_calls")
     operation = models.CharField(max_length=40)
-    step = models.CharField(max_length=20, choices=STEP_CHOICES)
+    step = models.CharField(max_length=20, choices=Step.choices)
     attempt = models.PositiveIntegerField()
     outcome = models.CharField(max_length=16, choices=Outcome.choices)
     url = models.CharField(max_length=255, blank=True)

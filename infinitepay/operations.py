@@ -18,7 +18,8 @@ from django.utils import timezone
 
 from . import services
 from .models import Guarantee
-from .states import InvalidTransition, State, Step, can
+from .states import State, Step
+from .steps import STEPS, InvalidTransition, can
 
 
 class Operation(StrEnum):
@@ -37,9 +38,9 @@ class Operation(StrEnum):
     @property
     def permission(self) -> str:
         """The codename of the Guarantee permission that allows it."""
-        if self == Operation.CORRECT_DEBTOR_DATA:
-            return "retry_guarantee"  # it is a retry, with the buyer's data put right
-        return f"{self.value}_guarantee"
+        if self.step is not None:
+            return STEPS[self.step].permission
+        return "retry_guarantee"  # Retry, and Correct debtor data: a retry with the data right
 
     @property
     def step(self) -> Step | None:
@@ -119,10 +120,7 @@ def available_operations(guarantee: Guarantee) -> list[Operation]:
         )
         closing = [Operation.CANCEL] if can(Step.CANCEL, state) else []
         return [Operation.RETRY, *correcting, *closing, Operation.CHECK_STATUS]
-    fitting = [
-        op for op in Operation if op.step not in (None, Step.CHECK_STATUS) and can(op.step, state)
-    ]
-    return [*fitting, Operation.CHECK_STATUS]
+    return [op for op in Operation if op.step is not None and can(op.step, state)]
 
 
 def _delivery_date_refusal(delivery_date: date | None, *, placed_on: date) -> str:

@@ -1,5 +1,8 @@
 """Map a placed order and its guarantee to the values InfinitePay is sent.
 
+Each step's request is built by one function of the same shape, `(guarantee, today)`, named
+in the step's entry of `infinitepay.steps.STEPS`.
+
 The order's own snapshots are the source: what the buyer saw at checkout is what
 InfinitePay guarantees, whatever changes in the catalog or the customer afterwards.
 """
@@ -42,7 +45,7 @@ def amounts(order: Order) -> messages.Amounts:
     )
 
 
-def reserve_request(guarantee: Guarantee) -> messages.ReserveRequest:
+def reserve_request(guarantee: Guarantee, today: date) -> messages.ReserveRequest:
     payment = guarantee.payment
     order = payment.order
     billing = order.billing_address
@@ -80,13 +83,13 @@ def reserve_request(guarantee: Guarantee) -> messages.ReserveRequest:
     )
 
 
-def capture_request(guarantee: Guarantee) -> messages.CaptureRequest:
+def capture_request(guarantee: Guarantee, today: date) -> messages.CaptureRequest:
     return messages.CaptureRequest(
         order_id=guarantee.order_id, amounts=amounts(guarantee.payment.order)
     )
 
 
-def activate_request(guarantee: Guarantee, *, today: date) -> messages.ActivateRequest:
+def activate_request(guarantee: Guarantee, today: date) -> messages.ActivateRequest:
     """Invoice today; delivery on the date ops gave, or today + the Shipping Duration."""
     integration = guarantee.integration
     order = guarantee.payment.order
@@ -103,7 +106,7 @@ def activate_request(guarantee: Guarantee, *, today: date) -> messages.ActivateR
     )
 
 
-def cancel_request(guarantee: Guarantee) -> messages.CancelRequest:
+def cancel_request(guarantee: Guarantee, today: date) -> messages.CancelRequest:
     return messages.CancelRequest(
         order_id=guarantee.order_id,
         amounts=amounts(guarantee.payment.order),
@@ -112,7 +115,7 @@ def cancel_request(guarantee: Guarantee) -> messages.CancelRequest:
 
 
 def apply_transaction_request(
-    guarantee: Guarantee, *, today: date
+    guarantee: Guarantee, today: date
 ) -> messages.ApplyTransactionRequest:
     """The buyer paid the whole invoice today (ours: ops apply it when the money is in)."""
     order = guarantee.payment.order
@@ -126,7 +129,7 @@ def apply_transaction_request(
     )
 
 
-def check_status_request(guarantee: Guarantee) -> messages.CheckStatusRequest:
+def check_status_request(guarantee: Guarantee, today: date) -> messages.CheckStatusRequest:
     return messages.CheckStatusRequest(
         order_id=guarantee.order_id,
         amounts=amounts(guarantee.payment.order),

@@ -28,18 +28,10 @@ from checkout.services import set_payment_status
 from . import order_data
 from .client import InfinitePayClient
 from .errors import AuthenticationFailed, InfinitePayError, RequestRejected
-from .messages import LEGAL_FORM_CODES, Request, Result
+from .messages import LEGAL_FORM_CODES, Result
 from .models import ApiCall, Guarantee, InfinitePayIntegration
-from .states import (
-    Holding,
-    InvalidTransition,
-    State,
-    Step,
-    can,
-    holding,
-    next_automatic_step,
-    transition_for,
-)
+from .states import Holding, State, Step, holding, next_automatic_step
+from .steps import STEPS, InvalidTransition, can, transition_for
 
 logger = logging.getLogger(__name__)
 
@@ -175,7 +167,7 @@ def run_step(*, guarantee_id: int, step: Step, task_id: str = "") -> StepRun:
         )
     try:
         client = InfinitePayClient.for_integration(guarantee.integration)
-        request = _build_request(guarantee, step)
+        request = STEPS[step].build(guarantee, timezone.localdate())
     except Exception as error:  # noqa: BLE001 - any of them means: this request cannot be sent
         logger.exception("Guarantee %s: %s request could not be built", guarantee_id, step)
         return failed(RequestRejected(f"The {step.label} request cannot be built: {error}"))
@@ -211,19 +203,6 @@ class UnexpectedFailure(InfinitePayError):
     outcome_unknown = True
 
 
-# What each step's request is built from, read in one query with the claimed row. Only
-# Reserve sends the debtor; joining customer and buyer for every step made the claim the
-# costliest query of a step (its planning, measured by bench/pipeline.py).
-_ORDER = ("integration", "payment__order")
-CLAIM_JOINS: dict[Step, tuple[str, ...]] = {
-    Step.RESERVE: (*_ORDER, "payment__order__customer", "payment__order__buyer__user"),
-    Step.CAPTURE: _ORDER,
-    Step.ACTIVATE: _ORDER,
-    Step.CANCEL: _ORDER,
-    Step.APPLY_TRANSACTION: _ORDER,
-}
-
-
 def _claim(*, guarantee_id: int, step: Step) -> Guarantee | None:
     now = timezone.now()
     lease_expired = now - timedelta(seconds=settings.INFINITEPAY_STEP_LEASE_SECONDS)
@@ -245,9 +224,7 @@ def _claim(*, guarantee_id: int, step: Step) -> Guarantee | None:
     if not claimed:
         logger.info("Guarantee %s: %s not claimed (done, under way or gone)", guarantee_id, step)
         return None
-    guarantee = Guarantee.objects.select_related(*CLAIM_JOINS.get(step, ("integration",))).get(
-        pk=guarantee_id
-    )
+    guarantee = Guarantee.objects.select_related(*STEPS[step].claim_joins).get(pk=guarantee_id)
     if step not in (Step.CHECK_STATUS, Step.CANCEL) and not can(step, State(guarantee.state)):
         # Asked for, but the state moved on meanwhile (e.g. canceled): drop the claim.
         Guarantee.objects.filter(pk=guarantee_id, step_in_flight=step).update(
@@ -255,20 +232,6 @@ def _claim(*, guarantee_id: int, step: Step) -> Guarantee | None:
         )
         return None
     return guarantee
-
-
-def _build_request(guarantee: Guarantee, step: Step) -> Request:
-    if step == Step.RESERVE:
-        return order_data.reserve_request(guarantee)
-    if step == Step.CAPTURE:
-        return order_data.capture_request(guarantee)
-    if step == Step.ACTIVATE:
-        return order_data.activate_request(guarantee, today=timezone.localdate())
-    if step == Step.CANCEL:
-        return order_data.cancel_request(guarantee)
-    if step == Step.APPLY_TRANSACTION:
-        return order_data.apply_transaction_request(guarantee, today=timezone.localdate())
-    return order_data.check_status_request(guarantee)
 
 
 @transaction.atomic
@@ -574,7 +537,7 @@ def _credentials_accepted(integration_id: int) -> None:
 def _enqueue_on_commit(guarantee_id: int, step: Step) -> None:
     from .tasks import run_step
 
-    transaction.on_commit(lambda: run_step.delay(guarantee_id, step.value))
+    run_step.delay_on_commit(guarantee_id, step.value)
 
 
 # --- The sweeper -------------------------------------------------------------------------

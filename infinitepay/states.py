@@ -1,4 +1,6 @@
-"""The guarantee state machine: every state, step and transition in one place.
+"""The guarantee's states and steps, and how check status is read.
+
+Each step's transitions are in its entry of `infinitepay.steps.STEPS`.
 
 NEW ─reserve─► RESERVED ─capture─► CAPTURED ─activate─► ACTIVATED ─apply─► SETTLED
  │               │                    │                    │
@@ -13,83 +15,32 @@ there, and a guarantee InfinitePay answers it does not hold is closed on our sid
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from enum import StrEnum
 
-
-class State(StrEnum):
-    NEW = "new"
-    RESERVED = "reserved"
-    CAPTURED = "captured"
-    ACTIVATED = "activated"
-    SETTLED = "settled"
-    DECLINED = "declined"
-    ACTIVATION_DENIED = "activation_denied"
-    CANCELED = "canceled"
-
-    @property
-    def label(self) -> str:
-        return self.value.replace("_", " ").upper()
+from django.db import models
 
 
-class Step(StrEnum):
-    """A provider call that moves a guarantee (check status only reconciles)."""
-
-    RESERVE = "reserve"
-    CAPTURE = "capture"
-    ACTIVATE = "activate"
-    CANCEL = "cancel"
-    APPLY_TRANSACTION = "apply_transaction"
-    CHECK_STATUS = "check_status"
-
-    @property
-    def label(self) -> str:
-        return self.value.replace("_", " ").capitalize()
+class State(models.TextChoices):
+    NEW = "new", "NEW"
+    RESERVED = "reserved", "RESERVED"
+    CAPTURED = "captured", "CAPTURED"
+    ACTIVATED = "activated", "ACTIVATED"
+    SETTLED = "settled", "SETTLED"
+    DECLINED = "declined", "DECLINED"
+    ACTIVATION_DENIED = "activation_denied", "ACTIVATION DENIED"
+    CANCELED = "canceled", "CANCELED"
 
 
-class InvalidTransition(Exception):
-    """A step that the guarantee's state does not allow; nothing was changed."""
+class Step(models.TextChoices):
+    """A provider call that moves a guarantee (check status only reconciles); each one's
+    operation, request, transition and permission are in `infinitepay.steps`."""
 
-
-@dataclass(frozen=True)
-class Transition:
-    step: Step
-    sources: frozenset[State]
-    approved: State  # where an approval leads
-    denied: State | None  # where a business denial leads (None: a denial is a failure)
-
-
-TRANSITIONS: dict[Step, Transition] = {
-    Step.RESERVE: Transition(Step.RESERVE, frozenset({State.NEW}), State.RESERVED, State.DECLINED),
-    Step.CAPTURE: Transition(Step.CAPTURE, frozenset({State.RESERVED}), State.CAPTURED, None),
-    Step.ACTIVATE: Transition(
-        Step.ACTIVATE, frozenset({State.CAPTURED}), State.ACTIVATED, State.ACTIVATION_DENIED
-    ),
-    Step.CANCEL: Transition(
-        Step.CANCEL,
-        frozenset({State.NEW, State.RESERVED, State.CAPTURED, State.ACTIVATION_DENIED}),
-        State.CANCELED,
-        None,
-    ),
-    Step.APPLY_TRANSACTION: Transition(
-        Step.APPLY_TRANSACTION, frozenset({State.ACTIVATED}), State.SETTLED, None
-    ),
-}
-
-
-def transition_for(step: Step, state: State) -> Transition:
-    """Return the transition of `step` from `state`, or raise InvalidTransition."""
-    transition = TRANSITIONS.get(step)
-    if transition is None or state not in transition.sources:
-        raise InvalidTransition(
-            f"Cannot {step.value.replace('_', ' ')} a guarantee in state {state.label}."
-        )
-    return transition
-
-
-def can(step: Step, state: State) -> bool:
-    transition = TRANSITIONS.get(step)
-    return transition is not None and state in transition.sources
+    RESERVE = "reserve", "Reserve"
+    CAPTURE = "capture", "Capture"
+    ACTIVATE = "activate", "Activate"
+    CANCEL = "cancel", "Cancel"
+    APPLY_TRANSACTION = "apply_transaction", "Apply transaction"
+    CHECK_STATUS = "check_status", "Check status"
 
 
 def next_automatic_step(state: State, *, auto_capture: bool, auto_activation: bool) -> Step | None:

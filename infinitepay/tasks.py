@@ -14,11 +14,8 @@ logger = logging.getLogger(__name__)
 @shared_task(
     bind=True,
     name="infinitepay.run_step",
-    acks_late=True,
-    reject_on_worker_lost=True,
     # The service counts attempts in the database and decides when to give up.
     max_retries=None,
-    ignore_result=True,
 )
 def run_step(self, guarantee_id: int, step: str) -> str:
     try:

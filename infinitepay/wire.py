@@ -36,9 +36,7 @@ from .messages import (
     Amounts,
     ApplyTransactionRequest,
     Article,
-    CancelRequest,
     CaptureRequest,
-    CheckStatusRequest,
     CorrectedDebtor,
     Credentials,
     Exchange,
@@ -128,18 +126,9 @@ def format_timestamp(moment: datetime) -> str:
 
 # --- Requests ----------------------------------------------------------------------------
 
-OPERATIONS: dict[type, Operation] = {
-    ReserveRequest: Operation.RESERVE,
-    CaptureRequest: Operation.CAPTURE,
-    ActivateRequest: Operation.ACTIVATE,
-    CancelRequest: Operation.CANCEL,
-    CheckStatusRequest: Operation.CHECK_STATUS,
-    ApplyTransactionRequest: Operation.APPLY_TRANSACTION,
-}
-
 
 def operation_of(request: Request) -> Operation:
-    return OPERATIONS[type(request)]
+    return request.operation
 
 
 @sensitive_variables("credentials", "body")

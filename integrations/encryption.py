@@ -48,11 +48,6 @@ def decrypt(token: str) -> str:
         ) from exc
 
 
-def reencrypt(token: str) -> str:
-    """Return the token encrypted with the newest key (a no-op for up-to-date tokens)."""
-    return _fernet().rotate(token.encode()).decode()
-
-
 def generate_key() -> str:
     return Fernet.generate_key().decode()
 

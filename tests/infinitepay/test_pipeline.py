@@ -15,7 +15,8 @@ from django.utils import timezone
 from checkout.models import Payment
 from infinitepay import services
 from infinitepay.models import ApiCall, Guarantee
-from infinitepay.states import InvalidTransition, State, Step
+from infinitepay.states import State, Step
+from infinitepay.steps import InvalidTransition
 from sandbox.accounts import DENIED_AT_ACTIVATION, DENIED_AT_RESERVE
 
 pytestmark = pytest.mark.django_db

@@ -49,16 +49,17 @@ CALL_FAULTS = [
     "wsdl_missing",
 ]
 FINAL = {State.SETTLED, State.DECLINED, State.CANCELED}
-# Our state → the sandbox order's state, for a guarantee that rests with no failed step.
+# Our state → what the sandbox may have, for a guarantee that rests with no failed step.
 AT_INFINITEPAY = {
-    State.NEW: None,
-    State.RESERVED: "RESERVED",
-    State.CAPTURED: "CAPTURED",
-    State.ACTIVATED: "ACTIVATED",
-    State.SETTLED: "SETTLED",
-    State.DECLINED: "DENIED",
-    State.ACTIVATION_DENIED: "ACTIVATION_DENIED",
-    State.CANCELED: "CANCELED",
+    State.NEW: {None},
+    State.RESERVED: {"RESERVED"},
+    State.CAPTURED: {"CAPTURED"},
+    State.ACTIVATED: {"ACTIVATED"},
+    State.SETTLED: {"SETTLED"},
+    State.DECLINED: {"DENIED"},
+    State.ACTIVATION_DENIED: {"ACTIVATION_DENIED"},
+    # Canceled there, or closed here after InfinitePay answered it holds nothing.
+    State.CANCELED: {"CANCELED", None},
 }
 # What a failed step leaves possible at InfinitePay: the call did not take effect, or did.
 FAILED_MAY_HAVE = {
@@ -203,16 +204,16 @@ def test_guarantees_always_end_somewhere_true(
                     step = Step(guarantee.failed_step)
                     assert guarantee.last_error_message, guarantee.order_id
                     if step in FAILED_MAY_HAVE:
-                        assert there in FAILED_MAY_HAVE[step] | {
-                            AT_INFINITEPAY[State(guarantee.state)]
-                        }, (
+                        assert (
+                            there in FAILED_MAY_HAVE[step] | AT_INFINITEPAY[State(guarantee.state)]
+                        ), (
                             guarantee.order_id,
                             guarantee.state,
                             step,
                             there,
                         )
                 else:
-                    assert there == AT_INFINITEPAY[State(guarantee.state)], (
+                    assert there in AT_INFINITEPAY[State(guarantee.state)], (
                         guarantee.order_id,
                         guarantee.state,
                         there,
