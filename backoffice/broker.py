@@ -24,7 +24,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from queue import Empty
 from time import monotonic_ns
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from kombu.exceptions import ChannelError
 from kombu.transport import TRANSPORT_ALIASES, filesystem, virtual
@@ -50,7 +50,7 @@ class Channel(filesystem.Channel):
 
     # --- messages ---------------------------------------------------------------------------
 
-    def _put(self, queue: str, payload: dict, **kwargs) -> None:
+    def _put(self, queue: str, payload: dict[str, Any], **kwargs: Any) -> None:  # type: ignore[override]
         """Write the message beside the queue, then move it in whole."""
         # The zero-padded clock first: consumers take messages in name order.
         name = f"{monotonic_ns():020d}_{uuid.uuid4()}.{queue}.msg"
@@ -59,7 +59,7 @@ class Channel(filesystem.Channel):
         except OSError as exc:
             raise ChannelError(f"Cannot add message {name!r} to the queue.") from exc
 
-    def _get(self, queue: str) -> dict:
+    def _get(self, queue: str) -> dict[str, Any]:  # type: ignore[override]
         """Claim, read and return the oldest whole message of `queue`; set aside what is not one."""
         wanted = f"{queue}.msg"
         for name in sorted(os.listdir(self.queue_folder)):
@@ -108,8 +108,8 @@ class Channel(filesystem.Channel):
 
     # --- exchange tables --------------------------------------------------------------------
 
-    def get_table(self, exchange: str) -> ExchangeTable:
-        file = self._exchange_file(exchange)
+    def get_table(self, exchange: str) -> ExchangeTable:  # type: ignore[override]
+        file = self._exchange_file(exchange)  # type: ignore[attr-defined]  # not in the stubs
         try:
             table = loads(bytes_to_str(file.read_bytes()))
         except FileNotFoundError:
@@ -144,7 +144,7 @@ class Channel(filesystem.Channel):
         self, exchange: str, change: Callable[[ExchangeTable], ExchangeTable]
     ) -> None:
         """Read, change and replace an exchange table whole, one process at a time."""
-        file = self._exchange_file(exchange)
+        file = self._exchange_file(exchange)  # type: ignore[attr-defined]  # not in the stubs
         with self._tables_locked():
             table = self.get_table(exchange)
             changed = change(table)
@@ -154,7 +154,7 @@ class Channel(filesystem.Channel):
     @contextmanager
     def _tables_locked(self):
         with (self.control_folder / ".lock").open("a") as lock_file:
-            filesystem.lock(lock_file, filesystem.LOCK_EX)
+            filesystem.lock(lock_file, filesystem.LOCK_EX)  # type: ignore[attr-defined]
             try:
                 yield
             finally:

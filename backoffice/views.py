@@ -32,7 +32,7 @@ def login_locked_out(
     from one address, on the back office's login and the shop's alike.
     """
     username = (credentials or {}).get("username") or request.POST.get("username", "")
-    context = {
+    context: dict[str, object] = {
         "lockout_message": lockout_message(),
         "next": request.POST.get("next", request.GET.get("next", "")),
     }

@@ -75,7 +75,9 @@ class Contract:
         if schema is None:
             return []
         body = envelope.find("{http://schemas.xmlsoap.org/soap/envelope/}Body")
-        payload = next(iter(body))
+        if body is None or not len(body):
+            return ["the envelope has no body"]
+        payload = body[0]
         if schema.validate(etree.ElementTree(payload)):
             return []
         return [f"{e.message}" for e in schema.error_log]
@@ -118,7 +120,7 @@ def load_contract(wsdl_url: str, *, http: httpx.Client) -> Contract:
     """Load and check one WSDL; raise ContractUnreadable with the reason."""
     transport = _HttpxTransport(http)
     try:
-        raw = transport.load(wsdl_url)
+        raw = transport.fetched(wsdl_url)
         client = zeep.Client(
             wsdl_url,
             transport=transport,
@@ -177,11 +179,15 @@ class _HttpxTransport(Transport):
     """zeep's loading of the WSDL (and any schema it includes), through our httpx client."""
 
     def __init__(self, http: httpx.Client) -> None:
-        super().__init__()
+        super().__init__()  # type: ignore[no-untyped-call]  # zeep's Transport is not typed
         self._http = http
         self._fetched: dict[str, bytes] = {}  # zeep asks for the WSDL again: fetch it once
 
     def _load_remote_data(self, url: str) -> bytes:
+        return self.fetched(url)
+
+    def fetched(self, url: str) -> bytes:
+        """The document at `url`, fetched once."""
         if url not in self._fetched:
             self._fetched[url] = self._fetch(url)
         return self._fetched[url]

@@ -1,6 +1,6 @@
 """Demo data for InfinitePay: one integration pointing at the sandbox the run command starts."""
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 
 from sandbox.accounts import (  # the sandbox's default account
     SANDBOX_CLIENT_REFERENCE,
@@ -12,7 +12,7 @@ from sandbox.accounts import (  # the sandbox's default account
 from .models import InfinitePayIntegration
 
 
-def seed_integration(*, owner: AbstractBaseUser) -> InfinitePayIntegration:
+def seed_integration(*, owner: User) -> InfinitePayIntegration:
     integration = InfinitePayIntegration.objects.filter(name="InfinitePay (sandbox)").first()
     if integration is not None:
         return integration

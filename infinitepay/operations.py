@@ -135,7 +135,7 @@ def _delivery_date_refusal(delivery_date: date | None, *, placed_on: date) -> st
 
 
 def _apply(guarantee_id: int, operation: Operation, delivery_date: date | None) -> None:
-    if operation == Operation.RETRY:
+    if operation.step is None:  # Retry: the step that failed
         services.retry_guarantee(guarantee_id=guarantee_id)
     else:
         services.request_step(

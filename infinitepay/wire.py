@@ -179,7 +179,7 @@ def request_body(
     else:
         # Cancel and check status: the record is silent; send what identifies the order.
         amounts = request.amounts
-        order = {"ORDER_ID": request.order_id, "REF_NO": request.ref_no or None}
+        order: dict[str, Any] = {"ORDER_ID": request.order_id, "REF_NO": request.ref_no or None}
         if amounts is not None:
             order |= {
                 "TRS_AMT_GROSS": to_cents(amounts.total_gross),
@@ -319,7 +319,7 @@ def read_answer(
     if payload.tag == etree.QName(SOAP_ENV, "Fault").text:
         return _read_fault(payload)
     if payload.tag != expected:
-        raise MalformedXML(f"expected {expected}, got {payload.tag}")
+        raise MalformedXML(f"expected {expected}, got {payload.tag!s}")
     response = _child(payload, "RESPONSE")
     if response is None:
         raise MalformedXML("the answer has no RESPONSE")
@@ -419,7 +419,7 @@ def _parse_envelope(content: bytes) -> etree._Element:
     if docinfo.doctype or docinfo.internalDTD is not None:
         raise MalformedXML("a SOAP message must not carry a document type declaration")
     if root.tag != etree.QName(SOAP_ENV, "Envelope").text:
-        raise MalformedXML(f"not a SOAP 1.1 envelope: {root.tag}")
+        raise MalformedXML(f"not a SOAP 1.1 envelope: {root.tag!s}")
     return root
 
 

@@ -108,7 +108,7 @@ class BoundedParser:
 class BoundedRule(rule_engine.Rule):
     """A rule parsed with `BoundedParser` whose every evaluation runs on a fresh `Meter`."""
 
-    parser = BoundedParser(rule_engine.Rule.parser)  # type: ignore[assignment]
+    parser = BoundedParser(rule_engine.Rule.parser)
 
     def evaluate(self, thing: Any) -> Any:
         return within_limits(super().evaluate, thing)

@@ -1,5 +1,7 @@
 """Demo rules: InfinitePay for EUR buyers billed in some EU countries, Payment Term as fallback."""
 
+from typing import Any
+
 from integrations.models import Integration
 
 from . import services
@@ -10,7 +12,7 @@ INFINITEPAY_COUNTRIES = ("DE", "AT", "NL", "FR", "BE", "LU")
 
 def seed_rules(*, infinitepay: Integration, payment_term: Integration) -> list[PaymentRule]:
     """Create the demo rules once; running it again changes nothing."""
-    specs = [
+    specs: list[dict[str, Any]] = [
         {
             "name": "InfinitePay for EU business buyers (EUR)",
             "currency": "EUR",

@@ -51,7 +51,7 @@ class RuleDestinationForm(forms.ModelForm):
 
     def _save_m2m(self) -> None:
         # Called once the destination row exists, whether the admin saves at once or later.
-        super()._save_m2m()
+        super()._save_m2m()  # type: ignore[misc]  # ModelForm's own, missing from the stubs
         services.set_postal_codes(
             destination=self.instance, postal_codes=self.cleaned_data.get("postal_codes", [])
         )

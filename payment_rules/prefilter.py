@@ -12,6 +12,7 @@ and as columns for the rule simulator, which must say why a rule was left out.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from django.db import connection
 
@@ -109,13 +110,13 @@ def _table(model) -> str:
     return connection.ops.quote_name(model._meta.db_table)
 
 
-def _fetch(sql: str, params: list) -> list[tuple]:
+def _fetch(sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.fetchall()
 
 
-def _typed(row: tuple) -> tuple:
+def _typed(row: tuple[Any, ...]) -> tuple[int, str, int, str, bool, bool, str]:
     # SQLite returns booleans as 0 and 1.
     rule_id, name, sort_order, currency, enabled, stop_processing, expression = row
     return rule_id, name, sort_order, currency, bool(enabled), bool(stop_processing), expression

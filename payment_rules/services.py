@@ -64,8 +64,8 @@ def create_rule(
         destination.full_clean()
         destination.save()
         set_postal_codes(destination=destination, postal_codes=spec.postal_codes)
-    for spec in methods:
-        config = RuleMethod(rule=rule, integration=spec.integration, options=spec.options)
+    for method in methods:
+        config = RuleMethod(rule=rule, integration=method.integration, options=method.options)
         config.full_clean()
         config.save()
     return rule

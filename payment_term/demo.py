@@ -1,11 +1,11 @@
 """Demo data for Payment Term: the fallback method of the demo rules."""
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 
 from .models import PaymentTermIntegration
 
 
-def seed_integration(*, owner: AbstractBaseUser) -> PaymentTermIntegration:
+def seed_integration(*, owner: User) -> PaymentTermIntegration:
     integration = PaymentTermIntegration.objects.filter(name="Payment Term").first()
     if integration is not None:
         return integration

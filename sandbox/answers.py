@@ -118,7 +118,9 @@ def _make_odd(wrapper: etree._Element) -> None:
     for element in wrapper.iter("GUAR_AMT"):
         element.text = f"{element.text}.0"
     etree.SubElement(wrapper, "SANDBOX_TRACE").text = "odd_answer"
-    for element in [wrapper.find("RESPONSE"), *wrapper.find("RESPONSE")]:
+    response = wrapper.find("RESPONSE")
+    assert response is not None, "every answer has a RESPONSE"
+    for element in [response, *response]:
         if len(element):
             children = list(element)
             element[:] = reversed(children)
@@ -127,7 +129,7 @@ def _make_odd(wrapper: etree._Element) -> None:
             element.insert(1, extra)
     # One in a foreign namespace too.
     etree.SubElement(
-        wrapper.find("RESPONSE"),
+        response,
         "{urn:sandbox:extension}RISK_CLASS",
         nsmap={"x": "urn:sandbox:extension"},
     ).text = "B"

@@ -35,7 +35,6 @@ from .reader import read_request
 from .security import check_ws_security
 from .service import SandboxService
 
-SANDBOX = web.AppKey("sandbox", "Sandbox")
 CALL_LOG_SIZE = 10_000
 
 
@@ -94,6 +93,9 @@ class Sandbox:
             odd=fault == FaultKind.ODD_ANSWER,
         )
         return 200, soap.answer_envelope(payload)
+
+
+SANDBOX = web.AppKey("sandbox", Sandbox)
 
 
 def create_app(
@@ -162,15 +164,16 @@ async def soap_endpoint(request: web.Request) -> web.StreamResponse:
             entry["http_status"] = 500
             return web.Response(status=500, text="Internal Server Error")
         elif fault == FaultKind.SOAP_FAULT:
-            error = soap.SoapFault(
+            server_fault = soap.SoapFault(
                 soap.SERVER, "Internal error, please try again later", detail=True
             )
-            entry.update(http_status=500, faultcode=str(error.code))
-            return _xml(soap.fault_envelope(error, namespace=sandbox.namespace), status=500)
+            entry.update(http_status=500, faultcode=str(server_fault.code))
+            return _xml(soap.fault_envelope(server_fault, namespace=sandbox.namespace), status=500)
         elif fault == FaultKind.DROP:
             return _drop_connection(request)
 
-        if unreadable is not None:
+        if unreadable is not None or envelope is None:
+            assert unreadable is not None  # the envelope is None only when it was unreadable
             entry.update(http_status=500, faultcode=str(unreadable.code))
             return _xml(soap.fault_envelope(unreadable, namespace=sandbox.namespace), status=500)
         async with sandbox.lock:

@@ -73,8 +73,10 @@ def wsdl(namespace: str, location: str) -> bytes:
     """The WSDL, served at ?wsdl: the XSD inline in wsdl:types, `location` as the endpoint."""
     document = etree.fromstring(_in_namespace(WSDL_PATH, namespace), parser=safe_parser())
     types = document.find(f"{{{_WSDL}}}types")
+    address = document.find(f".//{{{_WSDL_SOAP}}}address")
+    assert types is not None and address is not None, "the shipped WSDL has both"
     types.append(etree.fromstring(schema(namespace), parser=safe_parser()))
-    document.find(f".//{{{_WSDL_SOAP}}}address").set("location", location)
+    address.set("location", location)
     return etree.tostring(document, xml_declaration=True, encoding="UTF-8")
 
 

@@ -37,7 +37,7 @@ def check_ws_security(header: etree._Element | None, account: Account, now: date
     """Check the UsernameToken (PasswordText) and the Timestamp window; raise a SoapFault."""
     security = None if header is None else header.find(f"{{{WSSE}}}Security")
     token = None if security is None else security.find(f"{{{WSSE}}}UsernameToken")
-    if token is None:
+    if security is None or token is None:
         raise SoapFault(FAILED_AUTHENTICATION, "a WS-Security UsernameToken is required")
     password = token.find(f"{{{WSSE}}}Password")
     if password is not None and password.get("Type", PASSWORD_TEXT) not in {
