@@ -1,6 +1,8 @@
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator, MaxValueValidator, MinValueValidator
 from django.db import models
+from django.utils import timezone
 
 from checkout.validators import validate_xml_text
 from integrations.encryption import EncryptedTextField
@@ -174,6 +176,12 @@ class Guarantee(models.Model):
         indexes = [
             models.Index(fields=["pending_step", "pending_since"], name="guarantee_pending"),
             models.Index(fields=["step_in_flight", "in_flight_since"], name="guarantee_in_flight"),
+            # The dashboard's and the list's "failed steps": a few rows among many.
+            models.Index(
+                fields=["updated_at"],
+                condition=~models.Q(failed_step=""),
+                name="guarantee_failed_step",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -213,3 +221,40 @@ class ApiCall(models.Model):
 
     def __str__(self) -> str:
         return f"{self.operation} #{self.attempt}: {self.get_outcome_display()}"
+
+
+class GuaranteeEvent(models.Model):
+    """Something that happened to a guarantee beside its calls: written by the services.
+
+    The timeline shows these with the API calls and the ops actions (the admin's log), so
+    that ops read a guarantee's whole story in one place: state changes, failed steps, the
+    sweeper taking a step over, what check status concluded. `infinitepay.events` writes them.
+    """
+
+    class Kind(models.TextChoices):
+        STATE_CHANGED = "state_changed", "State changed"
+        STEP_FAILED = "step_failed", "Step failed"
+        STEP_REQUESTED = "step_requested", "Step requested"
+        SWEEPER = "sweeper", "Sweeper"
+        CHECK_STATUS = "check_status", "Check status"
+        DEBTOR_CORRECTED = "debtor_corrected", "Debtor data corrected"
+
+    guarantee = models.ForeignKey(Guarantee, on_delete=models.CASCADE, related_name="events")
+    at = models.DateTimeField(default=timezone.now)
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    text = models.TextField()
+    # Who asked for it, when a person did (an ops operation); empty for the pipeline's own.
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        ordering = ["at", "id"]
+        indexes = [models.Index(fields=["guarantee", "at"], name="guarantee_event_timeline")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.text}"
