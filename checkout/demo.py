@@ -11,10 +11,11 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils.text import slugify
 
+from backoffice.demo import DEMO_PASSWORD
+
 from .models import Buyer, Customer, CustomerAddress, Product
 
 BUYER_USERNAME = "buyer"
-BUYER_PASSWORD = "demo-pass-2026"
 
 # (SKU, name, net unit price in EUR, VAT rate): German standard (19 %) and reduced (7 %) rates.
 PRODUCTS = [
@@ -119,7 +120,7 @@ def seed_buyer(*, customer: Customer, username: str, email: str, first: str = ""
         username=username, defaults={"email": email, "first_name": first}
     )
     if created:
-        user.set_password(BUYER_PASSWORD)
+        user.set_password(DEMO_PASSWORD)
         user.save()
     buyer, _ = Buyer.objects.get_or_create(user=user, defaults={"customer": customer})
     return buyer

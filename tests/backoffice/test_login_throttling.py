@@ -8,6 +8,7 @@ from axes.models import AccessAttempt
 from django.db.models import F
 from django.urls import reverse
 
+from backoffice.demo import DEMO_PASSWORD
 from tests.checkout.factories import BuyerFactory
 from tests.factories import StaffUserFactory
 
@@ -34,7 +35,7 @@ def login(request) -> Login:
         user = StaffUserFactory(username="olga")
         return Login(reverse("admin:login"), user.username, "correct-horse-battery", "/admin/")
     buyer = BuyerFactory(user__username="erika")
-    return Login(reverse("login"), buyer.user.username, "demo-pass-2026", "/orders/")
+    return Login(reverse("login"), buyer.user.username, DEMO_PASSWORD, "/orders/")
 
 
 def logged_in(client) -> bool:

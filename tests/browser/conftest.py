@@ -16,10 +16,10 @@ from django.contrib.auth.hashers import PBKDF2PasswordHasher
 from playwright.sync_api import Browser, Page, sync_playwright
 
 from backoffice.celery import app as celery_app
+from backoffice.demo import DEMO_PASSWORD
 from tests.processes import CHROMIUM, ROOT, ServerProcess, WorkerProcess, require_services
 
 ARTIFACTS = ROOT / "test-artifacts"
-PASSWORD = "demo-pass-2026"
 # Without the background-networking flags Chromium waits on the closed network.
 CHROMIUM_ARGS = [
     "--headless",
@@ -125,7 +125,7 @@ def pytest_runtest_makereport(item, call):
 def log_in(page: Page, base_url: str, username: str, *, admin: bool = False) -> None:
     page.goto(f"{base_url}/admin/login/" if admin else f"{base_url}/accounts/login/")
     page.fill("input[name=username]", username)
-    page.fill("input[name=password]", PASSWORD)
+    page.fill("input[name=password]", DEMO_PASSWORD)
     page.locator("form [type=submit]").click()
     page.wait_for_load_state()
     assert "login" not in Path(page.url).parts, f"{username} could not log in"

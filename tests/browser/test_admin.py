@@ -3,10 +3,11 @@
 import pytest
 from playwright.sync_api import expect
 
+from backoffice.demo import DEMO_PASSWORD
 from infinitepay.models import InfinitePayIntegration
 from payment_rules.models import PaymentRule
 from sandbox.accounts import Account
-from tests.browser.conftest import PASSWORD, log_in
+from tests.browser.conftest import log_in
 from tests.factories import StaffUserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -14,7 +15,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 @pytest.fixture
 def payment_admin(db):
-    return StaffUserFactory(username="pat", is_superuser=True, password=PASSWORD)
+    return StaffUserFactory(username="pat", is_superuser=True, password=DEMO_PASSWORD)
 
 
 def test_an_admin_sets_up_infinitepay_in_test_mode_and_a_rule_for_it(

@@ -7,10 +7,11 @@ import pytest
 from django.contrib.auth.models import Group, Permission
 from playwright.sync_api import Locator, Page, expect
 
+from backoffice.demo import DEMO_PASSWORD
 from checkout import services as checkout_services
 from infinitepay.models import Guarantee
 from infinitepay.states import State, Step
-from tests.browser.conftest import PASSWORD, WORKER_ENV, log_in
+from tests.browser.conftest import WORKER_ENV, log_in
 from tests.factories import StaffUserFactory
 from tests.processes import wait_for
 
@@ -30,7 +31,7 @@ def ops_user(db):
         group.permissions.add(
             *Permission.objects.filter(content_type__app_label=app_label, codename__in=codenames)
         )
-    user = StaffUserFactory(username="olga", password=PASSWORD)
+    user = StaffUserFactory(username="olga", password=DEMO_PASSWORD)
     user.groups.add(group)
     return user
 

@@ -4,6 +4,7 @@ from decimal import Decimal
 import factory
 from django.contrib.auth import get_user_model
 
+from backoffice.demo import DEMO_PASSWORD
 from checkout.models import Buyer, Customer, CustomerAddress, Order, Payment, Product
 from tests.factories import InfinitePayIntegrationFactory
 
@@ -15,7 +16,7 @@ class UserFactory(factory.django.DjangoModelFactory):
 
     username = factory.Sequence(lambda n: f"buyer{n}")
     email = factory.LazyAttribute(lambda u: f"{u.username}@example.com")
-    password = factory.django.Password("demo-pass-2026")
+    password = factory.django.Password(DEMO_PASSWORD)
 
 
 class CustomerFactory(factory.django.DjangoModelFactory):

@@ -8,7 +8,8 @@ from django.core.management import call_command
 from django.test import RequestFactory
 from django.urls import reverse
 
-from checkout import demo, vat
+from backoffice.demo import DEMO_PASSWORD
+from checkout import vat
 from checkout.models import Buyer, Product
 from sandbox import accounts
 
@@ -29,7 +30,7 @@ def test_seed_demo_gives_a_buyer_who_is_offered_infinitepay(client):
 
     # Logins are throttled by user name and address, so authenticating needs the request.
     login_request = RequestFactory().post(reverse("login"))
-    assert client.login(request=login_request, username="buyer", password=demo.BUYER_PASSWORD)
+    assert client.login(request=login_request, username="buyer", password=DEMO_PASSWORD)
     address = buyer.customer.addresses.filter(is_billing=True).get()
     client.post(reverse("checkout:add_to_cart", args=[products[0].pk]), {"quantity": "1"})
     client.post(reverse("checkout:billing"), {"address": address.pk})
@@ -46,5 +47,5 @@ def test_seed_demo_gives_a_buyer_for_each_sandbox_persona():
     for persona in accounts.PERSONAS:
         buyer = Buyer.objects.get(customer__vat_id=persona.vat_id)
         assert buyer.customer.name == persona.company_name
-        assert buyer.user.check_password(demo.BUYER_PASSWORD)
+        assert buyer.user.check_password(DEMO_PASSWORD)
         assert buyer.customer.addresses.filter(is_billing=True, country="DE").exists()

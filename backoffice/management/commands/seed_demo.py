@@ -3,13 +3,12 @@ from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
+from backoffice.demo import DEMO_PASSWORD
 from checkout import demo as checkout_demo
 from infinitepay import demo as infinitepay_demo
 from payment_rules import demo as payment_rules_demo
 from payment_term import demo as payment_term_demo
 from sandbox import accounts as sandbox_accounts
-
-DEMO_PASSWORD = "demo-pass-2026"
 
 
 class Command(BaseCommand):
