@@ -8,6 +8,7 @@ from django.utils.html import format_html, format_html_join
 from backoffice.read_only_admin import ReadOnlyAdmin
 from integrations.models import Integration
 
+from . import selectors
 from .forms import ProductForm
 from .models import (
     Buyer,
@@ -89,9 +90,16 @@ class PaymentInline(ReadOnlyInline):
         "amount",
         "currency",
         "status",
-        "debtor_email",
-        "legal_form",
+        "method_details",
     ]
+
+    @admin.display(description="method data")
+    def method_details(self, payment: Payment) -> str:
+        """What the buyer gave for the payment method, in its integration type's words."""
+        lines = selectors.describe_method_data(
+            method=payment.method, method_data=payment.method_data
+        )
+        return format_html_join("", "<div>{}: {}</div>", lines) or "—"
 
 
 class PaymentStatusFilter(admin.SimpleListFilter):
@@ -233,13 +241,12 @@ class OrderAdmin(ReadOnlyAdmin):
 def payment_details(order: Order) -> list[dict]:
     """Each payment with the template its integration type shows it with, if it has one.
 
-    `admin_payment_template` is optional in the type interface: a type that calls a provider
-    names a template (reading its own data through the payment's reverse relations), so
-    this app never imports the provider's.
+    A type that calls a provider names an `admin_payment_template` (reading its own data
+    through the payment's reverse relations), so this app never imports the provider's.
     """
     details = []
     for payment in order.payments.select_related("integration"):
-        template = getattr(payment.integration.integration_type, "admin_payment_template", "")
+        template = payment.integration.integration_type.admin_payment_template
         if template:
             details.append({"payment": payment, "template": template})
     return details

@@ -1,21 +1,17 @@
 """Forms of the storefront: cart quantities and the checkout steps."""
 
-from django import forms
-from django.core.exceptions import ValidationError
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
 
+from django import forms
+
+from integrations import registry
+from payment_rules.context import CheckoutContext
 from payment_rules.methods import PaymentMethod
 
-from .models import (
-    MAX_EMAIL_LENGTH,
-    MAX_QUANTITY,
-    Customer,
-    CustomerAddress,
-    LegalForm,
-    Product,
-    ShippingMethod,
-    check_billing_country,
-)
-from .validators import MAX_ID, validate_xml_text
+from .models import MAX_QUANTITY, CustomerAddress, Product, ShippingMethod
+from .validators import MAX_ID
 
 
 class AddToCartForm(forms.Form):
@@ -30,6 +26,8 @@ class CartQuantityForm(forms.Form):
 
 
 class AddressForm(forms.Form):
+    """One of the company's billing or shipping addresses (the service checks the rest)."""
+
     address = forms.ModelChoiceField(
         queryset=CustomerAddress.objects.none(),
         widget=forms.RadioSelect,
@@ -42,52 +40,92 @@ class AddressForm(forms.Form):
         self.fields["address"].queryset = addresses
 
 
-class BillingAddressForm(AddressForm):
-    def __init__(self, *args, customer: Customer, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        self.customer = customer
-
-    def clean_address(self) -> CustomerAddress:
-        address = self.cleaned_data["address"]
-        check_billing_country(customer=self.customer, country=address.country.code)
-        return address
-
-
 class ShippingMethodForm(forms.Form):
     shipping_method = forms.ChoiceField(choices=ShippingMethod.choices, widget=forms.RadioSelect)
 
 
+@dataclass(frozen=True)
+class MethodDataSection:
+    """One integration type's form on the payment page, and the offered methods it is for."""
+
+    type_key: str
+    title: str
+    methods: list[str]  # the labels of the offered methods of this type
+    form: forms.Form
+
+
 class PaymentMethodForm(forms.Form):
-    """The methods the rules offer, and the Debtor Data that some of them ask for."""
+    """The methods the rules offer, and the form of each offered type that takes data.
+
+    Each type's form is its own (`IntegrationType.checkout_form`), prefixed with the type's
+    key; only the chosen method's form is bound and checked, and what it cleaned is the
+    method's data. Checkout names none of its fields.
+    """
 
     method = forms.ChoiceField(
         widget=forms.RadioSelect,
         label="Payment method",
         error_messages={"invalid_choice": "Choose one of the payment methods offered."},
     )
-    debtor_email = forms.EmailField(
-        label="E-mail",
-        required=False,
-        max_length=MAX_EMAIL_LENGTH,
-        validators=[validate_xml_text],
-        help_text="Where the payment provider may reach you.",
-    )
-    legal_form = forms.ChoiceField(choices=[("", "---------"), *LegalForm.choices], required=False)
 
     def __init__(
-        self, *args, methods: list[PaymentMethod], needs_debtor_data: set[str], **kwargs
+        self,
+        data: Mapping[str, Any] | None = None,
+        *,
+        methods: list[PaymentMethod],
+        context: CheckoutContext,
+        chosen: str = "",
+        method_data: Mapping[str, Any] | None = None,
     ) -> None:
-        super().__init__(*args, **kwargs)
+        """`chosen` and `method_data`: what the buyer chose and gave before, shown again."""
+        super().__init__(data, initial={"method": chosen})
         self.fields["method"].choices = [(m.identifier, m.label) for m in methods]
-        self.needs_debtor_data = needs_debtor_data
+        posted = _type_key(data.get("method", "")) if data is not None else ""
+        given_for = _type_key(chosen)
+        labels: dict[str, list[str]] = {}
+        for method in methods:
+            labels.setdefault(method.type_key, []).append(method.label)
+        self.method_data_sections: list[MethodDataSection] = []
+        for type_key, method_labels in labels.items():
+            integration_type = registry.get_type(type_key)
+            form = integration_type.checkout_form(
+                data=data if type_key == posted else None,
+                method_data=method_data if type_key == given_for else None,
+                context=context,
+                prefix=type_key,
+            )
+            if form is not None:
+                title = integration_type.method_form_title or integration_type.name
+                self.method_data_sections.append(
+                    MethodDataSection(type_key, title, method_labels, form)
+                )
 
-    def clean(self) -> dict:
-        data = super().clean()
-        if data.get("method") in self.needs_debtor_data:
-            for field in ("debtor_email", "legal_form"):
-                if not data.get(field) and field not in self.errors:
-                    self.add_error(field, ValidationError("Required for this payment method."))
-        return data
+    @property
+    def method_form(self) -> forms.Form | None:
+        """The form of the chosen method's type; None when it takes no data (or none is chosen)."""
+        if not self.is_bound or "method" in self.errors:
+            return None
+        chosen = _type_key(self.cleaned_data["method"])
+        return next((s.form for s in self.method_data_sections if s.type_key == chosen), None)
+
+    @property
+    def method_data(self) -> dict[str, Any]:
+        """What the chosen method's form cleaned: the data the method took."""
+        form = self.method_form
+        return dict(form.cleaned_data) if form is not None else {}
+
+    def is_valid(self) -> bool:
+        if not super().is_valid():
+            return False
+        form = self.method_form
+        return form is None or form.is_valid()
+
+
+def _type_key(method: str) -> str:
+    try:
+        return registry.MethodIdentifier.parse(method).type_key
+    except registry.UnknownPaymentMethod:
+        return ""
 
 
 class PlaceOrderForm(forms.Form):

@@ -6,6 +6,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.serializers.json import DjangoJSONEncoder
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django_countries.fields import CountryField
@@ -18,32 +19,6 @@ from .validators import validate_currency, validate_xml_text
 
 # The most of one product a cart line holds, however it is reached (adds, edits).
 MAX_QUANTITY = 9999
-# The longest e-mail address there can be (RFC 5321 path less its brackets), and our column.
-MAX_EMAIL_LENGTH = 254
-
-
-class LegalForm(models.TextChoices):
-    """The legal-form codes InfinitePay knows (COM_OR_PER)."""
-
-    AG = "ag", "AG (Aktiengesellschaft)"
-    EG = "eg", "eG (eingetragene Genossenschaft)"
-    EK = "ek", "e.K. (eingetragener Kaufmann)"
-    EV = "ev", "e.V. (eingetragener Verein)"
-    FREELANCER = "freelancer", "Freelancer"
-    GBR = "gbr", "GbR"
-    GMBH = "gmbh", "GmbH"
-    GMBH_IG = "gmbh_ig", "GmbH in Gründung"
-    GMBH_CO_KG = "gmbh_co_kg", "GmbH & Co. KG"
-    KG = "kg", "KG"
-    KGAA = "kgaa", "KGaA"
-    LTD = "ltd", "Ltd."
-    LTD_CO_KG = "ltd_co_kg", "Ltd. & Co. KG"
-    OHG = "ohg", "OHG"
-    OFFTL_EINRICHTUNG = "offtl_einrichtung", "Öffentliche Einrichtung"
-    SONST_PERS_GES = "sonst_pers_ges", "Sonstige Personengesellschaft"
-    STIFTUNG = "stiftung", "Stiftung"
-    UG = "ug", "UG (haftungsbeschränkt)"
-    EINZEL = "einzel", "Einzelunternehmen"
 
 
 class Customer(models.Model):
@@ -224,6 +199,14 @@ class ShippingMethod(models.TextChoices):
     FLAT_RATE = "flat_rate", "Flat rate"
 
 
+def method_data_field() -> models.JSONField:
+    """The data the payment method took from the buyer, as its integration type's form
+    cleaned it; checkout keeps it and never reads inside."""
+    return models.JSONField(
+        "payment method data", default=dict, blank=True, encoder=DjangoJSONEncoder
+    )
+
+
 class Cart(models.Model):
     """A buyer's cart and checkout progress, kept in the database between visits."""
 
@@ -236,10 +219,7 @@ class Cart(models.Model):
     )
     shipping_method = models.CharField(max_length=32, choices=ShippingMethod.choices, blank=True)
     payment_method = models.CharField(max_length=64, blank=True)
-    debtor_email = models.EmailField(
-        max_length=MAX_EMAIL_LENGTH, blank=True, validators=[validate_xml_text]
-    )
-    legal_form = models.CharField(max_length=32, choices=LegalForm.choices, blank=True)
+    method_data = method_data_field()
     # The idempotency token of the checkout form: a new one after each placed order, so a
     # double click or a refresh of "Place order" finds the order it already created.
     checkout_token = models.UUIDField(default=uuid.uuid4)
@@ -410,10 +390,7 @@ class Payment(models.Model):
     status = models.CharField(
         max_length=16, choices=Status.choices, default=Status.PENDING, db_index=True
     )
-    debtor_email = models.EmailField(
-        max_length=MAX_EMAIL_LENGTH, blank=True, validators=[validate_xml_text]
-    )
-    legal_form = models.CharField(max_length=32, choices=LegalForm.choices, blank=True)
+    method_data = method_data_field()
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -3,7 +3,9 @@
 import dataclasses
 import hashlib
 import json
+from collections.abc import Mapping
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
@@ -60,7 +62,7 @@ def cart_currency(lines: list[CartLine]) -> str:
 
 def checkout_fingerprint(*, cart: Cart, lines: list[CartLine], totals: Totals) -> str:
     """A digest of everything the review page shows: the lines with their prices, the
-    addresses, the shipping and payment methods, the debtor data and the totals.
+    addresses, the shipping and payment methods, the payment method's data and the totals.
 
     Placing an order recomputes it, so an order differs from what its buyer reviewed only
     by being refused (a second tab changed the cart, an admin changed a price).
@@ -82,8 +84,7 @@ def checkout_fingerprint(*, cart: Cart, lines: list[CartLine], totals: Totals) -
         "shipping_address": _address_fingerprint(cart.shipping_address),
         "shipping_method": cart.shipping_method,
         "payment_method": cart.payment_method,
-        "debtor_email": cart.debtor_email,
-        "legal_form": cart.legal_form,
+        "method_data": cart.method_data,
         "totals": dataclasses.asdict(totals),
     }
     canonical = json.dumps(reviewed, sort_keys=True, default=str, separators=(",", ":"))
@@ -124,12 +125,9 @@ def payment_methods(
     )
 
 
-def method_needs_debtor_data(type_key: str) -> bool:
-    """Whether a method's type asks the buyer for Debtor Data (e-mail and legal form).
-
-    An integration type opts in with `needs_debtor_data = True`; checkout never names one.
-    """
-    return bool(getattr(registry.get_type(type_key), "needs_debtor_data", False))
+def describe_method_data(*, method: str, method_data: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """The data a payment method took, as (label, value) lines in its type's words."""
+    return registry.get_method_type(method).describe_method_data(method_data)
 
 
 def customer_orders(*, buyer: Buyer) -> QuerySet[Order]:
@@ -176,12 +174,19 @@ def can_pay_again(order: Order) -> bool:
     )
 
 
-def pay_again_methods(order: Order) -> list[PaymentMethod]:
-    """What the rules allow for this order now, less every method that declined it."""
+def pay_again_methods(
+    order: Order, *, context: context.CheckoutContext | None = None
+) -> list[PaymentMethod]:
+    """What the rules allow for this order now, less every method that declined it.
+
+    `context`: the order's checkout context, when the caller has it already.
+    """
     declined = order.payments.filter(status=Payment.Status.DECLINED).values_list(
         "method", flat=True
     )
-    return applicable_methods(context=order_context(order), exclude=set(declined))
+    return applicable_methods(
+        context=context if context is not None else order_context(order), exclude=set(declined)
+    )
 
 
 def describe_payment_status(payment: Payment) -> str:

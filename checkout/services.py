@@ -1,8 +1,10 @@
 """Writes of the storefront: the cart, the checkout steps, placing orders, payment status."""
 
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
@@ -17,7 +19,6 @@ from .models import (
     Cart,
     CartLine,
     CustomerAddress,
-    LegalForm,
     Order,
     OrderLine,
     Payment,
@@ -30,6 +31,7 @@ from .pricing import PricedLine, Totals
 from .validators import MAX_ID
 
 CART_CHANGED = "Your cart has changed; please review it again."
+METHOD_DATA_CHANGED = "Your payment method needs other details now; please give them again."
 # The amounts an order keeps, by the column that keeps them: whatever fits every one of
 # them can be placed; anything larger is refused before a row is written.
 ORDER_AMOUNTS = [
@@ -143,22 +145,19 @@ def choose_shipping_method(*, cart: Cart, shipping_method: str) -> None:
 
 
 def choose_payment_method(
-    *, cart: Cart, method: str, allowed: list[str], debtor_email: str = "", legal_form: str = ""
+    *,
+    cart: Cart,
+    method: str,
+    allowed: list[str],
+    method_data: Mapping[str, Any] | None = None,
 ) -> None:
-    """Keep the buyer's payment method, one of `allowed` (what the rules offer right now)."""
+    """Keep the buyer's payment method, one of `allowed` (what the rules offer right now),
+    and the data it takes, as the method's integration type checks it."""
     if method not in allowed:
         raise ValidationError("Choose one of the payment methods offered.")
-    needs_debtor_data = selectors.method_needs_debtor_data(
-        registry.MethodIdentifier.parse(method).type_key
-    )
-    if needs_debtor_data:
-        if not (debtor_email and legal_form in LegalForm.values):
-            raise ValidationError("This payment method needs your e-mail and legal form.")
-        _validate_field(Cart, "debtor_email", debtor_email)
+    cart.method_data = registry.get_method_type(method).clean_method_data(method_data or {})
     cart.payment_method = method
-    cart.debtor_email = debtor_email if needs_debtor_data else ""
-    cart.legal_form = legal_form if needs_debtor_data else ""
-    cart.save(update_fields=["payment_method", "debtor_email", "legal_form", "updated_at"])
+    cart.save(update_fields=["payment_method", "method_data", "updated_at"])
 
 
 @transaction.atomic
@@ -209,6 +208,11 @@ def place_order(
         )
     identifier = registry.MethodIdentifier.parse(cart.payment_method)
     integration_type = registry.get_type(identifier.type_key)
+    try:
+        # What the method's type asks for may have changed since the buyer gave it.
+        method_data = integration_type.clean_method_data(cart.method_data)
+    except ValidationError:
+        raise CheckoutError(METHOD_DATA_CHANGED, step="payment") from None
     integration = integration_type.model.objects.get(pk=identifier.integration_id)
 
     order = Order.objects.create(
@@ -248,11 +252,7 @@ def place_order(
     )
     order.number = order_number_for(order.pk)
     payment = _create_payment(
-        order=order,
-        integration=integration,
-        method=cart.payment_method,
-        debtor_email=cart.debtor_email,
-        legal_form=cart.legal_form,
+        order=order, integration=integration, method=cart.payment_method, method_data=method_data
     )
     order.save(update_fields=["number", "current_payment"])
     integration_type.start(payment)
@@ -260,13 +260,14 @@ def place_order(
     cart.lines.all().delete()
     cart.checkout_token = uuid.uuid4()
     cart.payment_method = ""
-    cart.save(update_fields=["checkout_token", "payment_method", "updated_at"])
+    cart.method_data = {}
+    cart.save(update_fields=["checkout_token", "payment_method", "method_data", "updated_at"])
     return order
 
 
 @transaction.atomic
 def pay_again(
-    *, order: Order, method: str, debtor_email: str = "", legal_form: str = ""
+    *, order: Order, method: str, method_data: Mapping[str, Any] | None = None
 ) -> Payment:
     """Pay a declined order with another method the rules allow; the order stays the same.
 
@@ -284,20 +285,9 @@ def pay_again(
         raise ValidationError("Choose one of the payment methods offered.")
     identifier = registry.MethodIdentifier.parse(method)
     integration_type = registry.get_type(identifier.type_key)
-    if not selectors.method_needs_debtor_data(identifier.type_key):
-        debtor_email = legal_form = ""
-    elif not (debtor_email and legal_form in LegalForm.values):
-        raise ValidationError("This payment method needs your e-mail and legal form.")
-    else:
-        _validate_field(Payment, "debtor_email", debtor_email)
+    data = integration_type.clean_method_data(method_data or {})
     integration = integration_type.model.objects.get(pk=identifier.integration_id)
-    payment = _create_payment(
-        order=order,
-        integration=integration,
-        method=method,
-        debtor_email=debtor_email,
-        legal_form=legal_form,
-    )
+    payment = _create_payment(order=order, integration=integration, method=method, method_data=data)
     order.save(update_fields=["current_payment"])
     integration_type.start(payment)
     return payment
@@ -355,13 +345,8 @@ def _largest(field: models.DecimalField) -> Decimal:
     return Decimal(10) ** (field.max_digits - places) - Decimal(10) ** -places
 
 
-def _validate_field(model: type[models.Model], name: str, value: str) -> None:
-    """Check a value against its column's own validators (length, format, characters)."""
-    model._meta.get_field(name).run_validators(value)
-
-
 def _create_payment(
-    *, order: Order, integration: Integration, method: str, debtor_email: str, legal_form: str
+    *, order: Order, integration: Integration, method: str, method_data: dict[str, Any]
 ) -> Payment:
     payment = Payment.objects.create(
         order=order,
@@ -369,8 +354,7 @@ def _create_payment(
         integration=integration,
         amount=order.total,
         currency=order.currency,
-        debtor_email=debtor_email,
-        legal_form=legal_form,
+        method_data=method_data,
     )
     order.current_payment = payment
     return payment

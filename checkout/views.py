@@ -3,29 +3,34 @@
 Server-rendered forms that work without JavaScript; every POST answers with a redirect.
 """
 
-from collections.abc import Callable
-from functools import wraps
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from functools import partial, wraps
+from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError
+from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from payment_rules.context import CheckoutContext
+from payment_rules.methods import PaymentMethod
+
 from . import selectors, services
 from .forms import (
     AddressForm,
     AddToCartForm,
-    BillingAddressForm,
     CartQuantityForm,
     PaymentMethodForm,
     PlaceOrderForm,
     ShippingMethodForm,
 )
-from .models import MAX_QUANTITY, Cart, CartLine, Order
+from .models import MAX_QUANTITY, Buyer, Cart, CartLine, CustomerAddress, Order
 
 # The checkout steps in order: (url name, title, whether the cart has what the step sets).
 STEPS: list[tuple[str, str, Callable[[Cart], bool]]] = [
@@ -113,37 +118,40 @@ def cart(request: HttpRequest) -> HttpResponse:
     )
 
 
+@dataclass(frozen=True)
+class AddressStep:
+    """What tells the billing and the shipping address steps apart."""
+
+    addresses: Callable[[Buyer], QuerySet[CustomerAddress]]
+    chosen: Callable[[Cart], int | None]  # the address shown chosen
+    choose: Callable[..., None]  # the service keeping the buyer's choice
+    next_step: str
+
+
+ADDRESS_STEPS = {
+    "billing": AddressStep(
+        addresses=selectors.billing_addresses,
+        chosen=lambda cart: cart.billing_address_id,
+        choose=services.choose_billing_address,
+        next_step="shipping",
+    ),
+    "shipping": AddressStep(
+        addresses=selectors.shipping_addresses,
+        chosen=lambda cart: cart.shipping_address_id or cart.billing_address_id,
+        choose=services.choose_shipping_address,
+        next_step="shipping_method",
+    ),
+}
+
+
 @buyer_required
 def billing(request: HttpRequest) -> HttpResponse:
-    cart, lines, detour = _checkout_step(request, "billing")
-    if detour:
-        return detour
-    form = BillingAddressForm(
-        request.POST or None,
-        addresses=selectors.billing_addresses(request.buyer),
-        customer=request.buyer.customer,
-        initial={"address": cart.billing_address_id},
-    )
-    if request.method == "POST" and form.is_valid():
-        services.choose_billing_address(cart=cart, address=form.cleaned_data["address"])
-        return redirect("checkout:shipping")
-    return _render_step(request, "billing", cart, lines, {"form": form, "kind": "billing"})
+    return _address_step(request, "billing")
 
 
 @buyer_required
 def shipping(request: HttpRequest) -> HttpResponse:
-    cart, lines, detour = _checkout_step(request, "shipping")
-    if detour:
-        return detour
-    form = AddressForm(
-        request.POST or None,
-        addresses=selectors.shipping_addresses(request.buyer),
-        initial={"address": cart.shipping_address_id or cart.billing_address_id},
-    )
-    if request.method == "POST" and form.is_valid():
-        services.choose_shipping_address(cart=cart, address=form.cleaned_data["address"])
-        return redirect("checkout:shipping_method")
-    return _render_step(request, "shipping", cart, lines, {"form": form, "kind": "shipping"})
+    return _address_step(request, "shipping")
 
 
 @buyer_required
@@ -171,41 +179,21 @@ def payment(request: HttpRequest) -> HttpResponse:
     if detour:
         return detour
     totals = selectors.cart_totals(buyer=request.buyer, lines=lines)
+    context = selectors.checkout_context(buyer=request.buyer, cart=cart, lines=lines, totals=totals)
     methods = selectors.payment_methods(buyer=request.buyer, cart=cart, lines=lines, totals=totals)
-    needs_debtor_data = {
-        m.identifier for m in methods if selectors.method_needs_debtor_data(m.type_key)
-    }
-    form = PaymentMethodForm(
-        request.POST or None,
-        methods=methods,
-        needs_debtor_data=needs_debtor_data,
-        initial={
-            "method": cart.payment_method,
-            "debtor_email": cart.debtor_email or request.buyer.email,
-            "legal_form": cart.legal_form,
-        },
-    )
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.choose_payment_method(
-                cart=cart,
-                method=form.cleaned_data["method"],
-                allowed=[m.identifier for m in methods],
-                debtor_email=form.cleaned_data["debtor_email"],
-                legal_form=form.cleaned_data["legal_form"],
-            )
-        except ValidationError as error:
-            form.add_error(None, error)
-        else:
-            return redirect("checkout:review")
-    debtor_data_for = [m.label for m in methods if m.identifier in needs_debtor_data]
-    return _render_step(
+    form, chosen = _choose_payment_method(
         request,
-        "payment",
-        cart,
-        lines,
-        {"form": form, "methods": methods, "debtor_data_for": debtor_data_for},
+        methods=methods,
+        context=context,
+        pay=partial(
+            services.choose_payment_method, cart=cart, allowed=[m.identifier for m in methods]
+        ),
+        chosen=cart.payment_method,
+        method_data=cart.method_data,
     )
+    if chosen:
+        return redirect("checkout:review")
+    return _render_step(request, "payment", cart, lines, {"form": form, "methods": methods})
 
 
 @buyer_required
@@ -235,6 +223,9 @@ def review(request: HttpRequest) -> HttpResponse:
             "totals": totals,
             "currency": selectors.cart_currency(lines),
             "method": method,
+            "method_data": selectors.describe_method_data(
+                method=method.identifier, method_data=cart.method_data
+            ),
             "form": PlaceOrderForm(
                 initial={"checkout_token": cart.checkout_token, "fingerprint": fingerprint}
             ),
@@ -322,39 +313,73 @@ def pay_again(request: HttpRequest, number: str) -> HttpResponse:
         raise Http404("No such order.")
     if not selectors.can_pay_again(order):
         return redirect("checkout:order_detail", number=order.number)
-    methods = selectors.pay_again_methods(order)
-    needs_debtor_data = {
-        m.identifier for m in methods if selectors.method_needs_debtor_data(m.type_key)
-    }
-    form = PaymentMethodForm(
+    context = selectors.order_context(order)
+    methods = selectors.pay_again_methods(order, context=context)
+    try:
+        form, paid = _choose_payment_method(
+            request, methods=methods, context=context, pay=partial(services.pay_again, order=order)
+        )
+    except services.CheckoutError:
+        # Paid again already (a second submit): the order page shows how.
+        return redirect("checkout:order_detail", number=order.number)
+    if paid:
+        messages.success(request, "Thank you: the order is being paid with your new choice.")
+        return redirect("checkout:order_detail", number=order.number)
+    return render(
+        request, "checkout/pay_again.html", {"order": order, "form": form, "methods": methods}
+    )
+
+
+def _address_step(request: HttpRequest, step: str) -> HttpResponse:
+    """The billing or the shipping address step: one of the company's addresses of that kind."""
+    kind = ADDRESS_STEPS[step]
+    cart, lines, detour = _checkout_step(request, step)
+    if detour:
+        return detour
+    form = AddressForm(
         request.POST or None,
-        methods=methods,
-        needs_debtor_data=needs_debtor_data,
-        initial={"debtor_email": request.buyer.email},
+        addresses=kind.addresses(request.buyer),
+        initial={"address": kind.chosen(cart)},
     )
     if request.method == "POST" and form.is_valid():
         try:
-            services.pay_again(
-                order=order,
-                method=form.cleaned_data["method"],
-                debtor_email=form.cleaned_data["debtor_email"],
-                legal_form=form.cleaned_data["legal_form"],
-            )
+            kind.choose(cart=cart, address=form.cleaned_data["address"])
         except ValidationError as error:
-            form.add_error(None, error)
-        except services.CheckoutError:
-            pass  # paid again already (a second submit): the order page shows how
+            form.add_error("address", error)
         else:
-            messages.success(request, "Thank you: the order is being paid with your new choice.")
-            return redirect("checkout:order_detail", number=order.number)
-        if not form.errors:
-            return redirect("checkout:order_detail", number=order.number)
-    debtor_data_for = [m.label for m in methods if m.identifier in needs_debtor_data]
-    return render(
-        request,
-        "checkout/pay_again.html",
-        {"order": order, "form": form, "methods": methods, "debtor_data_for": debtor_data_for},
+            return redirect(f"checkout:{kind.next_step}")
+    return _render_step(request, step, cart, lines, {"form": form, "kind": step})
+
+
+def _choose_payment_method(
+    request: HttpRequest,
+    *,
+    methods: list[PaymentMethod],
+    context: CheckoutContext,
+    pay: Callable[..., object],
+    chosen: str = "",
+    method_data: Mapping[str, Any] | None = None,
+) -> tuple[PaymentMethodForm, bool]:
+    """The payment step and paying again alike: offer `methods` with the data each takes,
+    and hand the buyer's choice and its data to `pay` (a service).
+
+    Returns the form (to show again, with its errors) and whether `pay` took the choice.
+    """
+    form = PaymentMethodForm(
+        request.POST or None,
+        methods=methods,
+        context=context,
+        chosen=chosen,
+        method_data=method_data,
     )
+    if request.method != "POST" or not form.is_valid():
+        return form, False
+    try:
+        pay(method=form.cleaned_data["method"], method_data=form.method_data)
+    except ValidationError as error:
+        form.add_error(None, error)
+        return form, False
+    return form, True
 
 
 def _checkout_step(

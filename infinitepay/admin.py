@@ -23,12 +23,10 @@ from django.views.decorators.http import require_POST
 
 from backoffice.read_only_admin import ReadOnlyAdmin
 from checkout.models import as_order_number
-from checkout.validators import validate_xml_text
 from integrations.admin import IntegrationTypeAdmin
 
 from . import selectors
-from .forms import InfinitePayIntegrationForm
-from .messages import LEGAL_FORMS
+from .forms import DebtorDataForm, InfinitePayIntegrationForm
 from .models import ApiCall, Guarantee, InfinitePayIntegration
 from .operations import Operation, OperationReport, apply_to_guarantees, available_operations
 from .templatetags.infinitepay_admin import failed_badge, outcome_badge, state_badge
@@ -97,20 +95,16 @@ ASKING_FIRST = frozenset({Operation.ACTIVATE, Operation.CANCEL, Operation.CORREC
 MAX_REASONS_SHOWN = 10
 
 
-class DebtorDataForm(forms.Form):
-    """The buyer's data a failed Reserve sent, put right by ops before it is sent again."""
+class CorrectDebtorDataForm(DebtorDataForm):
+    """The Debtor Data a failed Reserve sent, put right by ops before it is sent again.
 
-    debtor_email = forms.EmailField(
-        label="Debtor e-mail", max_length=254, validators=[validate_xml_text]
-    )
-    legal_form = forms.ChoiceField(choices=LEGAL_FORMS)
+    The very form the buyer filled in at checkout, so ops can store only what checkout can.
+    """
 
     def __init__(self, *args, guarantees: Collection[Guarantee] = (), **kwargs) -> None:
         payment = next(iter(guarantees)).payment if guarantees else None
         if payment is not None:
-            kwargs.setdefault(
-                "initial", {"debtor_email": payment.debtor_email, "legal_form": payment.legal_form}
-            )
+            kwargs.setdefault("initial", dict(payment.method_data))
         super().__init__(*args, **kwargs)
 
 
@@ -413,7 +407,7 @@ class GuaranteeAdmin(ReadOnlyAdmin):
         form = None
         asking = {
             Operation.ACTIVATE: DeliveryDateForm,
-            Operation.CORRECT_DEBTOR_DATA: DebtorDataForm,
+            Operation.CORRECT_DEBTOR_DATA: CorrectDebtorDataForm,
         }
         if operation in asking:
             form = asking[operation](request.POST if confirmed else None, guarantees=guarantees)

@@ -2,9 +2,29 @@ from django import forms
 
 from checkout.validators import validate_xml_text
 
+from .messages import LEGAL_FORMS
 from .models import SECRET_MAX_LENGTH, InfinitePayIntegration
 
 SECRET_FIELDS = ("password", "secret")
+# The longest e-mail address there can be (RFC 5321 path less its brackets).
+MAX_EMAIL_LENGTH = 254
+
+
+class DebtorDataForm(forms.Form):
+    """The Debtor Data InfinitePay checks a buyer by, beyond the order: e-mail and legal form.
+
+    The buyer gives it at checkout (the method's data, kept as the payment's `method_data`
+    under these field names); ops correct it after a failed Reserve.
+    """
+
+    debtor_email = forms.EmailField(
+        label="E-mail",
+        max_length=MAX_EMAIL_LENGTH,
+        validators=[validate_xml_text],
+        help_text="Where the payment provider may reach you.",
+    )
+    # InfinitePay's COM_OR_PER codes; AG is chosen until the buyer picks another, as in Oro.
+    legal_form = forms.ChoiceField(label="Legal form", choices=LEGAL_FORMS, initial="ag")
 
 
 class InfinitePayIntegrationForm(forms.ModelForm):

@@ -1,21 +1,32 @@
 """InfinitePay as an integration type: what checkout and payment rules may ask of it."""
 
+from collections.abc import Mapping
 from typing import Any
 
+from integrations.registry import ConnectionCheck, IntegrationType
+from payment_rules.context import CheckoutContext
+
+from .forms import DebtorDataForm
 from .models import InfinitePayIntegration
 
 
-class InfinitePayType:
+class InfinitePayType(IntegrationType[InfinitePayIntegration]):
     key = "infinitepay"
     name = "InfinitePay"
-    # Checkout asks the buyer for Debtor Data (e-mail, legal form) for this method.
-    needs_debtor_data = True
+    model = InfinitePayIntegration
+    # Checkout asks the buyer for the Debtor Data InfinitePay checks: e-mail and legal form.
+    method_form_class = DebtorDataForm
+    method_form_title = "Debtor Data"
     # The order page in the back office shows each payment's guarantee and its calls.
     admin_payment_template = "admin/infinitepay/_payment_guarantee.html"
 
-    @property
-    def model(self) -> type[InfinitePayIntegration]:
-        return InfinitePayIntegration
+    def initial_method_data(
+        self, *, method_data: Mapping[str, Any], context: CheckoutContext | None
+    ) -> dict:
+        """The buyer's own e-mail until they give another (the legal form starts at AG)."""
+        buyer = context.buyer if context is not None else None
+        initial = {"debtor_email": buyer.email} if buyer is not None and buyer.email else {}
+        return {**initial, **method_data}
 
     def is_applicable(self, integration: InfinitePayIntegration, context: Any) -> bool:
         # InfinitePay guarantees payments of companies only: it needs the buyer's VAT ID.
@@ -27,7 +38,7 @@ class InfinitePayType:
 
         services.start_guarantee(payment=payment)
 
-    def check_connection(self, integration: InfinitePayIntegration) -> tuple[bool, str]:
+    def check_connection(self, integration: InfinitePayIntegration) -> ConnectionCheck:
         """Make one authenticated call; say whether it connected and, in plain words, how."""
         from integrations.encryption import UndecryptableSecret
 
@@ -36,18 +47,19 @@ class InfinitePayType:
         try:
             client = InfinitePayClient.for_integration(integration.specific())
         except UndecryptableSecret as error:
-            return False, f"{integration}: {error}"
+            return ConnectionCheck(False, f"{integration}: {error}")
         check = check_connection(client)
         if check.status == ConnectionStatus.CONNECTED:
-            return True, f"{integration}: connected."
+            return ConnectionCheck(True, f"{integration}: connected.")
         if check.status == ConnectionStatus.CREDENTIALS_REJECTED:
-            return False, (
+            return ConnectionCheck(
+                False,
                 f"{integration}: credentials rejected. Check the Client Reference, Username, "
-                f"Password and Secret ({check.detail})."
+                f"Password and Secret ({check.detail}).",
             )
         if check.status == ConnectionStatus.SERVICE_DESCRIPTION_UNREADABLE:
-            return False, f"{integration}: {check.detail}"
-        return False, f"{integration}: unreachable ({check.detail})."
+            return ConnectionCheck(False, f"{integration}: {check.detail}")
+        return ConnectionCheck(False, f"{integration}: unreachable ({check.detail}).")
 
     def health(self, integration_ids: list[int]) -> dict[int, str]:
         """One line per integration for the integrations list, in one query for all."""

@@ -51,6 +51,8 @@ def reserve_request(guarantee: Guarantee, today: date) -> messages.ReserveReques
     billing = order.billing_address
     shipping = order.shipping_address
     buyer_user = order.buyer.user
+    # The Debtor Data the buyer gave at checkout (DebtorDataForm's fields).
+    debtor_data = payment.method_data
     # Every step runs by itself as its own call, so reserve asks for no automation.
     return messages.ReserveRequest(
         order_id=guarantee.order_id,
@@ -58,8 +60,8 @@ def reserve_request(guarantee: Guarantee, today: date) -> messages.ReserveReques
         debtor=messages.Debtor(
             company_name=billing["organization"] or order.customer.name,
             vat_id=order.customer.vat_id,
-            email=payment.debtor_email or buyer_user.email,
-            legal_form=payment.legal_form,
+            email=debtor_data.get("debtor_email") or buyer_user.email,
+            legal_form=debtor_data.get("legal_form", ""),
             first_name=billing["first_name"] or buyer_user.first_name,
             last_name=billing["last_name"] or buyer_user.last_name,
             address=_address(billing),

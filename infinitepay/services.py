@@ -17,18 +17,18 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
 from checkout.models import Payment
 from checkout.services import set_payment_status
+from integrations import registry
 
 from . import order_data
 from .client import InfinitePayClient
 from .errors import AuthenticationFailed, InfinitePayError, RequestRejected
-from .messages import LEGAL_FORM_CODES, Result
+from .messages import Result
 from .models import ApiCall, Guarantee, InfinitePayIntegration
 from .states import Holding, State, Step, holding, next_automatic_step
 from .steps import STEPS, InvalidTransition, can, transition_for
@@ -112,13 +112,12 @@ def correct_debtor_data(*, guarantee_id: int, email: str, legal_form: str) -> Gu
     guarantee = Guarantee.objects.select_for_update().select_related("payment").get(pk=guarantee_id)
     if guarantee.state != State.NEW or guarantee.failed_step != Step.RESERVE:
         raise InvalidTransition("Debtor data can be corrected only when Reserve has failed.")
-    if legal_form not in LEGAL_FORM_CODES:
-        raise ValidationError(f"Unknown legal form: {legal_form!r}")
     payment = guarantee.payment
-    payment.debtor_email = email
-    payment.legal_form = legal_form
-    payment.full_clean(validate_unique=False, validate_constraints=False)
-    payment.save(update_fields=["debtor_email", "legal_form"])
+    # Checked by the form the buyer filled in at checkout (raises ValidationError).
+    payment.method_data = registry.get_method_type(payment.method).clean_method_data(
+        {"debtor_email": email, "legal_form": legal_form}
+    )
+    payment.save(update_fields=["method_data"])
     _clear_failure(guarantee)
     _ask_for(guarantee, Step.RESERVE)
     guarantee.save()

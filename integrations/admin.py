@@ -126,18 +126,15 @@ class IntegrationAdmin(WarnOfRemovalImpact, admin.ModelAdmin):
     def check_connection(self, request: HttpRequest, queryset) -> None:
         """One authenticated call per integration whose type talks to a provider."""
         for integration in queryset:
-            # Optional in the type interface: offline types have nothing to connect to.
-            check = getattr(integration.integration_type, "check_connection", None)
-            if check is None:
-                self.message_user(
-                    request, f"{integration}: makes no provider calls.", messages.INFO
-                )
-                continue
             try:
-                connected, message = check(integration)
+                check = integration.integration_type.check_connection(integration)
             except UndecryptableSecret as error:
-                connected, message = False, str(error)
-            self.message_user(request, message, messages.SUCCESS if connected else messages.ERROR)
+                check = registry.ConnectionCheck(False, str(error))
+            if check.connected is None:  # an offline type: nothing to connect to
+                level = messages.INFO
+            else:
+                level = messages.SUCCESS if check.connected else messages.ERROR
+            self.message_user(request, check.message, level)
 
     @admin.action(description="Delete selected integrations", permissions=["delete"])
     def delete_selected(self, request: HttpRequest, queryset) -> HttpResponse | None:
@@ -155,16 +152,12 @@ def warn_of_undecryptable_secrets(request: HttpRequest) -> None:
 
 
 def attach_health(integrations: Iterable[Integration]) -> None:
-    """Give each listed integration its type's health line, one call per type, not per row.
-
-    `health(ids) -> {id: line}` is optional in the type interface: offline types have none.
-    """
+    """Give each listed integration its type's health line, one call per type, not per row."""
     by_type: dict[str, list[Integration]] = defaultdict(list)
     for integration in integrations:
         by_type[integration.type].append(integration)
     for type_key, members in by_type.items():
-        health = getattr(registry.get_type(type_key), "health", None)
-        lines = health([i.pk for i in members]) if health is not None else {}
+        lines = registry.get_type(type_key).health([i.pk for i in members])
         for integration in members:
             integration.health_summary = lines.get(integration.pk, "")
 

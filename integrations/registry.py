@@ -1,47 +1,153 @@
 """The registry of integration types.
 
-Each app that provides a payment method registers its type in `AppConfig.ready()`.
-Checkout and payment rules only speak to a type through this interface, so a new
-provider never touches them.
+Each app that provides a payment method subclasses `IntegrationType` and registers an
+instance in its `AppConfig.ready()`. Checkout, payment rules and the integrations admin
+speak to a type only through that class, so a new provider never touches them.
 """
 
 from __future__ import annotations
 
+import json
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, NamedTuple, TypeVar
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.core.serializers.json import DjangoJSONEncoder
+from django.utils.choices import flatten_choices
 
 if TYPE_CHECKING:
     from .models import Integration
 
+# The model a type keeps its integrations in: Integration or a subclass of it.
+IntegrationT = TypeVar("IntegrationT", bound="Integration")
 
-class IntegrationType(Protocol):
+
+class ConnectionCheck(NamedTuple):
+    """What checking an integration's connection came to, in words for the admin."""
+
+    connected: bool | None  # None: the type calls no provider, so there is nothing to check
+    message: str
+
+
+class IntegrationType(ABC, Generic[IntegrationT]):
     """What every integration type offers to the rest of the product.
 
-    Optional, looked up with getattr by the few places that use them:
-    - `needs_debtor_data: bool`: checkout asks the buyer for e-mail and legal form;
-    - `check_connection(integration) -> tuple[bool, str]`: one authenticated provider call,
-      offered as an admin action;
-    - `health(integration_ids) -> dict[int, str]`: a line per integration for the
-      integrations list, computed for all listed rows at once;
-    - `admin_payment_template: str`: a template the admin order page includes per payment
-      (InfinitePay shows the guarantee's API calls there).
+    A type names itself (`key`, `name`, `model`) and says when its method is offered, how
+    a payment starts and how its status reads. Everything else has a default that fits a
+    method with no provider to call and nothing to ask the buyer; a type overrides what it
+    has.
+
+    The data a method takes from the buyer at checkout (InfinitePay: e-mail and legal form)
+    is the type's: its `method_form_class` asks for it and checks it, checkout keeps what
+    the form cleaned as the cart's and then the payment's `method_data` (JSON) and never
+    names a field of it.
     """
 
-    key: str  # short, stable, lower case; the prefix of method identifiers
-    name: str  # shown to admins
+    key: ClassVar[str] = ""  # short, stable, lower case; the prefix of method identifiers
+    name: ClassVar[str] = ""  # shown to admins
+    # The form of the data the method takes at checkout; None: it takes nothing.
+    method_form_class: ClassVar[type[forms.Form] | None] = None
+    # The legend of that form at checkout; the type's name when empty.
+    method_form_title: ClassVar[str] = ""
+    # A template the admin order page includes per payment (it reads the type's own data
+    # through the payment's reverse relations); empty: nothing more to show.
+    admin_payment_template: ClassVar[str] = ""
 
     @property
-    def model(self) -> type[Integration]:
-        """The concrete model (a subclass of Integration) holding the type's settings."""
+    @abstractmethod
+    def model(self) -> type[IntegrationT]:
+        """The concrete model (Integration or a subclass) holding the type's settings."""
 
-    def is_applicable(self, integration: Integration, context: Any) -> bool:
+    @abstractmethod
+    def is_applicable(self, integration: IntegrationT, context: Any) -> bool:
         """Whether this method may be offered for a checkout context."""
 
+    @abstractmethod
     def start(self, payment: Any) -> None:
         """Begin paying a placed order; called inside the order's transaction."""
 
+    @abstractmethod
     def describe_status(self, payment: Any) -> str:
         """The payment status in the words a buyer reads (Oro's words)."""
+
+    # --- The method's data at checkout ------------------------------------------------------
+
+    def checkout_form(
+        self,
+        *,
+        data: Mapping[str, Any] | None = None,
+        method_data: Mapping[str, Any] | None = None,
+        context: Any = None,
+        prefix: str | None = None,
+    ) -> forms.Form | None:
+        """The form asking for the method's data, bound to `data` if given; None if it takes none.
+
+        `method_data` is what the buyer gave before, `context` the checkout context; they
+        fill the form's initial values.
+        """
+        if self.method_form_class is None:
+            return None
+        initial = self.initial_method_data(method_data=method_data or {}, context=context)
+        return self.method_form_class(data, initial=initial, prefix=prefix)
+
+    def initial_method_data(self, *, method_data: Mapping[str, Any], context: Any) -> dict:
+        """What the form shows before the buyer changes it: what they gave before."""
+        return dict(method_data)
+
+    def clean_method_data(self, data: Mapping[str, Any]) -> dict[str, Any]:
+        """Check the buyer's data with the method's form; return what a payment keeps (JSON).
+
+        Raise `ValidationError` naming each field that is wrong. A method that takes no
+        data keeps nothing, whatever it is given.
+        """
+        form = self.checkout_form(data=data)
+        if form is None:
+            return {}
+        if not form.is_valid():
+            raise ValidationError(
+                [
+                    f"{form[name].label}: {message}" if name in form.fields else message
+                    for name, messages in form.errors.items()
+                    for message in messages
+                ],
+                code="invalid_method_data",
+            )
+        # Kept as the form takes it back (a chosen object by its key, dates as ISO text),
+        # so that stored data can be checked again with the same form.
+        prepared = {
+            name: form.fields[name].prepare_value(value)
+            for name, value in form.cleaned_data.items()
+        }
+        return json.loads(json.dumps(prepared, cls=DjangoJSONEncoder))
+
+    def describe_method_data(self, data: Mapping[str, Any]) -> list[tuple[str, str]]:
+        """The method's data as (label, value) lines, for the review page and the back office."""
+        form = self.checkout_form()
+        if form is None:
+            return []
+        lines = []
+        for name, field in form.fields.items():
+            if name not in data:
+                continue
+            value = data[name]
+            if isinstance(field, forms.ChoiceField):
+                choices: Any = field.choices  # (value, label) pairs, perhaps in groups
+                value = dict(flatten_choices(choices)).get(value, value)
+            lines.append((str(form[name].label), str(value)))
+        return lines
+
+    # --- The back office -----------------------------------------------------------------
+
+    def check_connection(self, integration: IntegrationT) -> ConnectionCheck:
+        """Make one authenticated provider call and say how it went; offered as an admin action."""
+        return ConnectionCheck(None, f"{integration}: makes no provider calls.")
+
+    def health(self, integration_ids: list[int]) -> dict[int, str]:
+        """A line per integration for the integrations list, for all listed rows at once."""
+        return {}
 
 
 class UnknownIntegrationType(LookupError):
@@ -70,25 +176,42 @@ class MethodIdentifier:
         return cls(type_key=type_key, integration_id=int(raw_id))
 
 
-_types: dict[str, IntegrationType] = {}
+_types: dict[str, IntegrationType[Any]] = {}
 
 
-def register(integration_type: IntegrationType) -> None:
+def register(integration_type: IntegrationType[Any]) -> None:
     """Add a type; registering the same key twice is a programming error."""
+    if not isinstance(integration_type, IntegrationType):
+        raise TypeError(f"{integration_type!r} is not an IntegrationType")
+    if not integration_type.key or not integration_type.name:
+        raise ValueError(f"{type(integration_type).__name__} needs a key and a name")
     existing = _types.get(integration_type.key)
     if existing is not None and existing is not integration_type:
         raise ValueError(f"Integration type {integration_type.key!r} is registered already")
     _types[integration_type.key] = integration_type
 
 
-def get_type(key: str) -> IntegrationType:
+def unregister(key: str) -> None:
+    """Remove a type: for tests that plug one in for a while. Unknown keys are an error."""
+    try:
+        del _types[key]
+    except KeyError:
+        raise UnknownIntegrationType(f"Unknown integration type: {key!r}") from None
+
+
+def get_type(key: str) -> IntegrationType[Any]:
     try:
         return _types[key]
     except KeyError:
         raise UnknownIntegrationType(f"Unknown integration type: {key!r}") from None
 
 
-def all_types() -> list[IntegrationType]:
+def get_method_type(identifier: str) -> IntegrationType[Any]:
+    """The type of a payment method, by its identifier `<type>_<id>`."""
+    return get_type(MethodIdentifier.parse(identifier).type_key)
+
+
+def all_types() -> list[IntegrationType[Any]]:
     return sorted(_types.values(), key=lambda t: t.name)
 
 

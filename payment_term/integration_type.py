@@ -6,16 +6,17 @@ customer buys on the shop's one term (named in the method's label), so it always
 
 from typing import Any
 
+from integrations.registry import IntegrationType
+
 from .models import PaymentTermIntegration
 
 
-class PaymentTermType:
+class PaymentTermType(IntegrationType[PaymentTermIntegration]):
+    """Nothing to ask the buyer, no provider to call or check: the base class's defaults."""
+
     key = "payment_term"
     name = "Payment Term"
-
-    @property
-    def model(self) -> type[PaymentTermIntegration]:
-        return PaymentTermIntegration
+    model = PaymentTermIntegration
 
     def is_applicable(self, integration: PaymentTermIntegration, context: Any) -> bool:
         return True

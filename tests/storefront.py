@@ -70,7 +70,8 @@ def coffee(db):
 def ready_cart(buyer, paper, coffee, rules):
     """Fill the buyer's cart and walk the checkout up to the review, with a given method."""
 
-    def ready(method, *, debtor_email="", legal_form="", lines=((paper, 3), (coffee, 2))) -> Cart:
+    def ready(method, *, lines=((paper, 3), (coffee, 2)), **method_data) -> Cart:
+        """`method_data`: what the method's form asks for, by field (InfinitePay's e-mail...)."""
         for product, quantity in lines:
             services.add_to_cart(buyer=buyer, product=product, quantity=quantity)
         cart = services.get_cart(buyer=buyer)
@@ -82,8 +83,7 @@ def ready_cart(buyer, paper, coffee, rules):
             cart=cart,
             method=method.method_identifier,
             allowed=[method.method_identifier],
-            debtor_email=debtor_email,
-            legal_form=legal_form,
+            method_data=method_data,
         )
         return cart
 

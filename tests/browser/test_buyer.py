@@ -44,8 +44,8 @@ def check_out(page: Page, method_identifier: str, *, legal_form: str = "gmbh") -
 
 def choose_payment_method(page: Page, method_identifier: str, *, legal_form: str) -> None:
     page.locator(f"input[name=method][value={method_identifier}]").check()
-    if page.locator("select[name=legal_form]").is_visible():
-        page.select_option("select[name=legal_form]", legal_form)
+    if page.locator("select[name=infinitepay-legal_form]").is_visible():
+        page.select_option("select[name=infinitepay-legal_form]", legal_form)
 
 
 def placed_order(page: Page) -> Order:

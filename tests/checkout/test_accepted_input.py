@@ -14,7 +14,7 @@ from checkout import selectors, services
 from checkout.models import Cart, CartLine, Customer, Order, OrderLine, Payment, Product
 
 from .factories import ProductFactory
-from .test_checkout import reviewed, walk_to_payment
+from .test_checkout import infinitepay_chosen, reviewed, walk_to_payment
 
 pytestmark = pytest.mark.django_db
 
@@ -45,8 +45,7 @@ def an_email(length: int) -> str:
 
 def choose_infinitepay(client, infinitepay, email):
     return client.post(
-        reverse("checkout:payment"),
-        {"method": infinitepay.method_identifier, "debtor_email": email, "legal_form": "gmbh"},
+        reverse("checkout:payment"), infinitepay_chosen(infinitepay, email=email, legal_form="gmbh")
     )
 
 
@@ -56,7 +55,7 @@ def test_a_debtor_email_longer_than_an_email_can_be_is_a_form_error(
     walk_to_payment(buyer_client, buyer, paper)
     response = choose_infinitepay(buyer_client, infinitepay, an_email(262))
     assert response.status_code == 200
-    assert response.context["form"].errors["debtor_email"] == [
+    assert response.context["form"].method_form.errors["debtor_email"] == [
         "Ensure this value has at most 254 characters (it has 262)."
     ]
     assert Cart.objects.get(buyer=buyer).payment_method == ""
@@ -66,7 +65,7 @@ def test_a_debtor_email_of_254_characters_is_kept(buyer_client, buyer, paper, in
     walk_to_payment(buyer_client, buyer, paper)
     response = choose_infinitepay(buyer_client, infinitepay, an_email(254))
     assert response.url == reverse("checkout:review")
-    assert Cart.objects.get(buyer=buyer).debtor_email == an_email(254)
+    assert Cart.objects.get(buyer=buyer).method_data["debtor_email"] == an_email(254)
 
 
 def test_a_debtor_email_with_a_control_character_is_a_form_error(
@@ -76,11 +75,11 @@ def test_a_debtor_email_with_a_control_character_is_a_form_error(
     # A quoted local part may hold control characters as far as e-mail goes; XML may not.
     response = choose_infinitepay(buyer_client, infinitepay, '"ap\x01"@muster.example')
     assert response.status_code == 200
-    assert response.context["form"].errors["debtor_email"] == [
+    assert response.context["form"].method_form.errors["debtor_email"] == [
         "Remove the control character U+0001 (at position 4): it cannot be sent to the "
         "payment provider."
     ]
-    assert Cart.objects.get(buyer=buyer).debtor_email == ""
+    assert Cart.objects.get(buyer=buyer).method_data == {}
 
 
 def test_paying_a_declined_order_again_bounds_the_email_too(
@@ -92,11 +91,10 @@ def test_paying_a_declined_order_again_bounds_the_email_too(
     url = reverse("checkout:pay_again", args=[order.number])
     for email in [an_email(262), '"ap\x1b"@muster.example']:
         response = buyer_client.post(
-            url,
-            {"method": infinitepay.method_identifier, "debtor_email": email, "legal_form": "ag"},
+            url, infinitepay_chosen(infinitepay, email=email, legal_form="ag")
         )
         assert response.status_code == 200
-        assert response.context["form"].errors["debtor_email"]
+        assert response.context["form"].method_form.errors["debtor_email"]
     assert order.payments.count() == 1
 
 
@@ -216,8 +214,7 @@ def test_a_currency_that_is_not_an_iso_4217_code_is_a_form_error(admin_client, c
     response = admin_client.post(PRODUCT_ADD, product_form(currency=currency))
     assert response.status_code == 200
     assert product_errors(response)["currency"] == [
-        f"{currency.upper()!r} is not an ISO 4217 currency code: enter one such as EUR, CHF or "
-        "USD."
+        f"{currency.upper()!r} is not an ISO 4217 currency code: enter one such as EUR, CHF or USD."
     ]
     assert not Product.objects.exists()
 

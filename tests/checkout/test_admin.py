@@ -78,3 +78,13 @@ def test_the_detail_is_read_only_with_lines_and_addresses(admin_client, place_or
     order.refresh_from_db()
     assert order.currency == "EUR"
     assert admin_client.get(reverse("admin:checkout_order_add")).status_code == 403
+
+
+def test_the_detail_shows_each_payments_data_as_its_method_describes_it(
+    admin_client, buyer, infinitepay, ready_cart
+):
+    cart = ready_cart(infinitepay, debtor_email="ap@muster.example", legal_form="gmbh_co_kg")
+    order = services.place_order(buyer=buyer, checkout_token=cart.checkout_token, buyer_ip=None)
+    page = admin_client.get(reverse("admin:checkout_order_change", args=[order.pk]))
+    content = page.content.decode()
+    assert "<div>E-mail: ap@muster.example</div><div>Legal form: GmbH &amp; Co. KG</div>" in content

@@ -138,22 +138,68 @@ def test_no_rule_no_method(buyer_client, buyer, paper):
     assert b"No payment method is available" in response.content
 
 
+def infinitepay_chosen(infinitepay, *, email: str, legal_form: str) -> dict[str, str]:
+    """The payment step's form choosing InfinitePay, with the Debtor Data its type asks for."""
+    return {
+        "method": infinitepay.method_identifier,
+        "infinitepay-debtor_email": email,
+        "infinitepay-legal_form": legal_form,
+    }
+
+
 def test_infinitepay_asks_for_debtor_data_prefilled_with_the_buyers_email(
     buyer_client, buyer, paper, infinitepay, rules
 ):
     walk_to_payment(buyer_client, buyer, paper)
     page = buyer_client.get(reverse("checkout:payment")).content.decode()
-    assert 'id="debtor-data"' in page
+    assert 'id="method-data-infinitepay"' in page and "<legend>Debtor Data</legend>" in page
     assert 'value="erika@muster.example"' in page
     assert 'value="gmbh_co_kg"' in page
+    # AG is chosen until the buyer picks another (as in Oro); there is no empty choice.
+    assert '<option value="ag" selected>' in page
+    assert '<option value="" ' not in page
 
     response = buyer_client.post(
-        reverse("checkout:payment"),
-        {"method": infinitepay.method_identifier, "debtor_email": "", "legal_form": ""},
+        reverse("checkout:payment"), infinitepay_chosen(infinitepay, email="", legal_form="")
     )
     assert response.status_code == 200
-    assert response.content.decode().count("Required for this payment method.") == 2
+    form = response.context["form"].method_form
+    assert form.errors == {
+        "debtor_email": ["This field is required."],
+        "legal_form": ["This field is required."],
+    }
+    assert response.content.decode().count("This field is required.") == 2
     assert services.get_cart(buyer=buyer).payment_method == ""
+
+
+def test_a_legal_form_infinitepay_does_not_know_is_refused(
+    buyer_client, buyer, paper, infinitepay, rules
+):
+    walk_to_payment(buyer_client, buyer, paper)
+    response = buyer_client.post(
+        reverse("checkout:payment"),
+        infinitepay_chosen(infinitepay, email="ap@muster.example", legal_form="plc"),
+    )
+    assert response.status_code == 200
+    assert response.context["form"].method_form.errors["legal_form"]
+    assert services.get_cart(buyer=buyer).method_data == {}
+
+
+def test_a_method_without_data_ignores_what_another_methods_form_holds(
+    buyer_client, buyer, paper, payment_term, rules
+):
+    walk_to_payment(buyer_client, buyer, paper)
+    response = buyer_client.post(
+        reverse("checkout:payment"),
+        {
+            "method": payment_term.method_identifier,
+            "infinitepay-debtor_email": "not an address",
+            "infinitepay-legal_form": "",
+        },
+    )
+    assert response.url == reverse("checkout:review")
+    cart = services.get_cart(buyer=buyer)
+    assert (cart.payment_method, cart.method_data) == (payment_term.method_identifier, {})
 
 
 def test_a_method_the_rules_do_not_offer_is_refused(client, paper, rules, infinitepay):
@@ -164,11 +210,7 @@ def test_a_method_the_rules_do_not_offer_is_refused(client, paper, rules, infini
     walk_to_payment(client, buyer, paper)
     response = client.post(
         reverse("checkout:payment"),
-        {
-            "method": infinitepay.method_identifier,
-            "debtor_email": "a@b.example",
-            "legal_form": "ag",
-        },
+        infinitepay_chosen(infinitepay, email="a@b.example", legal_form="ag"),
     )
     assert response.status_code == 200
     assert b"Choose one of the payment methods offered." in response.content
@@ -196,7 +238,7 @@ def test_checkout_with_payment_term(buyer_client, buyer, paper, payment_term, ru
         Decimal("23.44"),
         Payment.Status.PENDING,
     )
-    assert payment.debtor_email == payment.legal_form == ""
+    assert payment.method_data == {}
     page = buyer_client.get(response.url).content.decode()
     assert 'data-code="pending">Pending payment</span>' in page
     assert buyer.cart.lines.count() == 0
@@ -208,21 +250,18 @@ def test_checkout_with_infinitepay_keeps_the_debtor_data_and_starts_the_payment(
     walk_to_payment(buyer_client, buyer, paper)
     buyer_client.post(
         reverse("checkout:payment"),
-        {
-            "method": infinitepay.method_identifier,
-            "debtor_email": "accounts@muster.example",
-            "legal_form": "gmbh",
-        },
+        infinitepay_chosen(infinitepay, email="accounts@muster.example", legal_form="gmbh"),
     )
     review = buyer_client.get(reverse("checkout:review")).content.decode()
-    assert "accounts@muster.example" in review and "GmbH" in review
+    assert "E-mail: accounts@muster.example<br>Legal form: GmbH" in review
 
     with django_capture_on_commit_callbacks() as enqueued:
         buyer_client.post(reverse("checkout:place_order"), reviewed(buyer_client))
     payment = Payment.objects.get()
     assert payment.method == infinitepay.method_identifier
     assert payment.integration_id == infinitepay.pk
-    assert (payment.debtor_email, payment.legal_form) == ("accounts@muster.example", "gmbh")
+    assert payment.method_data == {"debtor_email": "accounts@muster.example", "legal_form": "gmbh"}
+    assert services.get_cart(buyer=buyer).method_data == {}  # the next checkout starts afresh
     assert payment.order.current_payment == payment
     # InfinitePay's start: a guarantee waiting for Reserve, enqueued once the order commits.
     assert payment.guarantee.state == "new"

@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from checkout import selectors, services
-from checkout.models import Order, OrderLine, Payment
+from checkout.models import Cart, Order, OrderLine, Payment
 from payment_rules.models import PaymentRule
 
 from .factories import ProductFactory
@@ -143,6 +143,17 @@ def test_an_order_is_placed_whole_or_not_at_all(buyer, payment_term, ready_cart,
 def test_a_method_the_rules_stopped_offering_is_not_used(buyer, payment_term, ready_cart):
     cart = ready_cart(payment_term)
     PaymentRule.objects.filter(name="Payment Term").update(enabled=False)
+    with pytest.raises(services.CheckoutError) as error:
+        services.place_order(buyer=buyer, checkout_token=cart.checkout_token, buyer_ip=None)
+    assert error.value.step == "payment"
+    assert not Order.objects.exists()
+
+
+def test_method_data_its_type_no_longer_accepts_is_asked_for_again(buyer, infinitepay, ready_cart):
+    cart = ready_cart(infinitepay, debtor_email="ap@muster.example", legal_form="gmbh")
+    Cart.objects.filter(pk=cart.pk).update(
+        method_data={"debtor_email": "ap@muster.example", "legal_form": "plc"}
+    )
     with pytest.raises(services.CheckoutError) as error:
         services.place_order(buyer=buyer, checkout_token=cart.checkout_token, buyer_ip=None)
     assert error.value.step == "payment"

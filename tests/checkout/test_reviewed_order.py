@@ -9,7 +9,7 @@ from checkout import selectors, services
 from checkout.models import Order, OrderLine, Payment
 
 from .factories import CustomerAddressFactory
-from .test_checkout import reviewed, walk_to_payment
+from .test_checkout import infinitepay_chosen, reviewed, walk_to_payment
 
 pytestmark = pytest.mark.django_db
 
@@ -90,11 +90,7 @@ def test_another_payment_method_chosen_in_another_tab_is_not_placed(
 ):
     buyer_client.post(
         reverse("checkout:payment"),
-        {
-            "method": infinitepay.method_identifier,
-            "debtor_email": "ap@muster.example",
-            "legal_form": "gmbh",
-        },
+        infinitepay_chosen(infinitepay, email="ap@muster.example", legal_form="gmbh"),
     )
     assert_refused(place(buyer_client, at_review))
 

@@ -205,7 +205,10 @@ def test_ops_correct_the_debtor_data_and_retry(place, infinitepay, sandbox, sett
         legal_form="ag",
     )
     assert guarantee.state == State.RESERVED
-    assert guarantee.payment.debtor_email == "billing@muster.example"
+    assert guarantee.payment.method_data == {
+        "debtor_email": "billing@muster.example",
+        "legal_form": "ag",
+    }
     sent = guarantee.api_calls.filter(step="reserve").last().request_xml
     assert "<BD_EMAIL>billing@muster.example</BD_EMAIL>" in sent
     assert "<COM_OR_PER>ag</COM_OR_PER>" in sent

@@ -37,10 +37,79 @@ def test_malformed_method_identifier_is_refused(identifier):
         registry.MethodIdentifier.parse(identifier)
 
 
+class Offline(registry.IntegrationType):
+    """A type with only what every type must say: the base class's defaults for the rest."""
+
+    key = "offline"
+    name = "Offline"
+    model = Integration
+
+    def is_applicable(self, integration, context) -> bool:
+        return True
+
+    def start(self, payment) -> None:
+        return None
+
+    def describe_status(self, payment) -> str:
+        return "Pending payment"
+
+
 def test_registering_a_different_type_under_a_taken_key_fails():
-    class Impostor:
+    class Impostor(Offline):
         key = "infinitepay"
-        name = "Impostor"
 
     with pytest.raises(ValueError, match="registered already"):
         registry.register(Impostor())
+
+
+def test_only_an_integration_type_with_a_key_and_a_name_can_be_registered():
+    class Plain:
+        key = "plain"
+        name = "Plain"
+
+    with pytest.raises(TypeError, match="not an IntegrationType"):
+        registry.register(Plain())
+
+    class Nameless(Offline):
+        key = ""
+
+    with pytest.raises(ValueError, match="needs a key and a name"):
+        registry.register(Nameless())
+
+
+def test_a_type_must_say_how_it_is_offered_started_and_described():
+    class Incomplete(registry.IntegrationType):
+        key = "incomplete"
+        name = "Incomplete"
+        model = Integration
+
+    with pytest.raises(TypeError, match="abstract"):
+        Incomplete()
+
+
+def test_what_a_type_may_leave_out_has_a_default():
+    offline = Offline()
+    integration = Integration(name="Cash on delivery")
+
+    assert offline.method_form_class is None and offline.checkout_form() is None
+    assert offline.clean_method_data({"anything": "given"}) == {}
+    assert offline.describe_method_data({"anything": "given"}) == []
+    assert offline.check_connection(integration) == (
+        None,
+        "Cash on delivery: makes no provider calls.",
+    )
+    assert offline.health([1, 2]) == {}
+    assert offline.admin_payment_template == ""
+
+
+def test_the_registry_forgets_a_type_it_is_told_to():
+    offline = Offline()
+    registry.register(offline)
+    try:
+        assert registry.get_method_type("offline_7") is offline
+    finally:
+        registry.unregister("offline")
+    with pytest.raises(registry.UnknownIntegrationType):
+        registry.get_type("offline")
+    with pytest.raises(registry.UnknownIntegrationType):
+        registry.unregister("offline")
