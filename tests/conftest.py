@@ -3,6 +3,7 @@ import os
 import pytest
 from django.conf import settings
 
+from integrations import registry
 from tests.factories import StaffUserFactory
 
 IN_CI = os.environ.get("CI") == "true"
@@ -30,6 +31,26 @@ def fast_password_hashing(settings):
 @pytest.fixture
 def staff_user(db):
     return StaffUserFactory()
+
+
+@pytest.fixture
+def plug_in_type():
+    """Register integration types for this test only, as an app's `ready()` would.
+
+    Returns the function that registers one; every type it registered is gone after the
+    test. Without a model of its own (a test cannot migrate one), a type may keep its
+    integrations in the base `Integration` table, whose `type` says whose they are.
+    """
+    plugged: list[str] = []
+
+    def plug_in(integration_type: registry.IntegrationType) -> registry.IntegrationType:
+        registry.register(integration_type)
+        plugged.append(integration_type.key)
+        return integration_type
+
+    yield plug_in
+    for key in plugged:
+        registry.unregister(key)
 
 
 @pytest.fixture
