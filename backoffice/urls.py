@@ -1,14 +1,20 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from infinitepay.dashboard import dashboard_view
+
 from . import views
 
 admin.site.site_header = "InfinitePay back office"
 admin.site.site_title = "InfinitePay back office"
 admin.site.index_title = "Payments"
 
+# A page the user may not see says so in the back office's own words (templates/admin/403.html).
+handler403 = "backoffice.permission_denied.permission_denied"
+
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
+    path("admin/dashboard/", admin.site.admin_view(dashboard_view), name="dashboard"),
     path("admin/", admin.site.urls),
     path("accounts/", include("django.contrib.auth.urls")),
     path("", include("checkout.urls")),

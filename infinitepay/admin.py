@@ -9,7 +9,8 @@ from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
@@ -19,10 +20,9 @@ from django.utils.safestring import SafeString
 from django.utils.text import Truncator
 from django.utils.timesince import timesince
 from django.views.decorators.debug import sensitive_post_parameters
-from django.views.decorators.http import require_POST
 
+from backoffice.list_search import search_orders
 from backoffice.read_only_admin import ReadOnlyAdmin
-from checkout.models import as_order_number
 from integrations.admin import IntegrationTypeAdmin
 
 from . import selectors
@@ -63,28 +63,6 @@ class InfinitePayIntegrationAdmin(IntegrationTypeAdmin):
     def changeform_view(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
         """The form posts the password and secret: keep them out of error reports."""
         return super().changeform_view(request, *args, **kwargs)
-
-    def get_urls(self):
-        check = self.admin_site.admin_view(require_POST(self.check_connection_view))
-        return [
-            path(
-                "<path:object_id>/check-connection/",
-                check,
-                name="infinitepay_infinitepayintegration_check_connection",
-            ),
-            *super().get_urls(),
-        ]
-
-    def check_connection_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
-        """The change form's Check connection button: one authenticated call, then back."""
-        integration = self.get_object(request, object_id)
-        if integration is None or not self.has_change_permission(request, integration):
-            raise PermissionDenied
-        connected, message = integration.integration_type.check_connection(integration)
-        self.message_user(request, message, messages.SUCCESS if connected else messages.ERROR)
-        return HttpResponseRedirect(
-            reverse("admin:infinitepay_infinitepayintegration_change", args=[integration.pk])
-        )
 
 
 # --- Guarantees: the ops back office -------------------------------------------------------
@@ -200,7 +178,7 @@ class GuaranteeAdmin(ReadOnlyAdmin):
     # "N of 100,000 selected" would cost a second count of the whole table on every
     # filtered or searched page.
     show_full_result_count = False
-    search_help_text = "Order number, REF_NO or the customer's VAT ID."
+    search_help_text = "Order number, ORDER_ID, REF_NO, the company's VAT ID or name."
     date_hierarchy = "created_at"
     # Every column comes from these joins: the list runs the same queries for any number of rows.
     list_select_related = ["payment__order__customer", "integration"]
@@ -235,10 +213,10 @@ class GuaranteeAdmin(ReadOnlyAdmin):
         return super().get_queryset(request).select_related(*self.list_select_related)
 
     def get_search_results(self, request: HttpRequest, queryset: QuerySet, search_term: str):
-        """An order number is looked up by its unique index, not by scanning every order."""
-        if number := as_order_number(search_term):
-            return queryset.filter(payment__order__number=number), False
-        return super().get_search_results(request, queryset, search_term)
+        """Each kind of term by its own index, never by scanning every order."""
+        term = search_term.strip()
+        exact = Q(ref_no=term) | Q(order_id=term)
+        return search_orders(queryset, term, order="payment__order__", more=exact)
 
     # One permission per operation (see Guarantee.Meta.permissions).
     def has_operation_permission(self, request: HttpRequest, operation: Operation) -> bool:
@@ -315,6 +293,8 @@ class GuaranteeAdmin(ReadOnlyAdmin):
 
     def render_change_form(self, request: HttpRequest, context, *args, obj=None, **kwargs):
         if obj is not None:
+            context["progress"] = selectors.guarantee_progress(guarantee=obj)
+            context["progress_url"] = reverse("admin:infinitepay_guarantee_progress", args=[obj.pk])
             context["operations"] = [
                 {
                     "label": operation.label_for(obj),
@@ -327,7 +307,12 @@ class GuaranteeAdmin(ReadOnlyAdmin):
         return super().render_change_form(request, context, *args, obj=obj, **kwargs)
 
     def get_urls(self):
-        return [
+        progress = path(
+            "<path:object_id>/progress/",
+            self.admin_site.admin_view(self.progress_view),
+            name="infinitepay_guarantee_progress",
+        )
+        operations = [
             path(
                 f"<path:object_id>/{operation.value.replace('_', '-')}/",
                 self.admin_site.admin_view(self.operation_view),
@@ -335,7 +320,27 @@ class GuaranteeAdmin(ReadOnlyAdmin):
                 name=operation_url_name(operation),
             )
             for operation in Operation
-        ] + super().get_urls()
+        ]
+        return [progress, *operations, *super().get_urls()]
+
+    def progress_view(self, request: HttpRequest, object_id: str) -> JsonResponse:
+        """Where the guarantee stands, for its page to follow a step (guarantee-live.js)."""
+        guarantee = self.get_object(request, unquote(object_id))
+        if guarantee is None:
+            raise Http404("No such guarantee.")
+        if not self.has_view_permission(request, guarantee):
+            raise PermissionDenied
+        progress = selectors.guarantee_progress(guarantee=guarantee)
+        parts = {
+            name: render_to_string(
+                f"admin/infinitepay/_{template}.html", {"guarantee": guarantee}, request
+            )
+            for name, template in [("summary", "guarantee_summary"), ("timeline", "timeline")]
+        }
+        # admin_view marks it never to be cached.
+        return JsonResponse(
+            {"under_way": progress.under_way, "version": progress.version, "parts": parts}
+        )
 
     def operation_view(
         self, request: HttpRequest, object_id: str, operation: Operation

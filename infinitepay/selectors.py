@@ -2,16 +2,20 @@
 
 from collections.abc import Collection
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
 
-from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
-from django.db.models.functions import Coalesce
+from django.conf import settings
+from django.contrib.admin.models import LogEntry
+from django.contrib.contenttypes.models import ContentType
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models.functions import Coalesce, TruncDate, TruncHour
 from django.utils import timezone
 from django.utils.timesince import timesince
 
-from checkout.models import Payment
+from checkout.models import Order, Payment
 
-from .models import ApiCall, Guarantee, InfinitePayIntegration
+from .models import ApiCall, Guarantee, GuaranteeEvent, InfinitePayIntegration
 from .states import State
 
 BUYER_WORDS = {
@@ -61,6 +65,10 @@ def guarantee_state_counts() -> StateCounts:
     )
 
 
+# Outcomes that are answers, whatever they say: a denial is InfinitePay's business decision.
+ERROR_FREE = [ApiCall.Outcome.APPROVED, ApiCall.Outcome.DENIED]
+
+
 def integration_health(
     *, integration_ids: Collection[int], now: datetime | None = None
 ) -> dict[int, str]:
@@ -72,7 +80,7 @@ def integration_health(
     calls = ApiCall.objects.filter(guarantee__integration=OuterRef("pk")).order_by()
     last_success = calls.filter(outcome=ApiCall.Outcome.APPROVED).order_by("-created_at")
     recent_errors = calls.filter(created_at__gte=now - timedelta(hours=1)).exclude(
-        outcome__in=[ApiCall.Outcome.APPROVED, ApiCall.Outcome.DENIED]
+        outcome__in=ERROR_FREE
     )
     failed = Guarantee.objects.filter(integration=OuterRef("pk")).exclude(failed_step="").order_by()
     rows = (
@@ -119,3 +127,187 @@ def _ago(moment: datetime, now: datetime) -> str:
     if now - moment < timedelta(minutes=1):
         return "just now"
     return f"{timesince(moment, now, depth=1)} ago"
+
+
+# --- A guarantee's timeline ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    """One line of a guarantee's story: a provider call, an event, or an ops action."""
+
+    at: datetime
+    kind: str  # "placed", "call", "event" or "ops"
+    title: str
+    text: str = ""
+    who: str = ""  # the person who asked for it; empty for the pipeline's own doing
+    call: ApiCall | None = None
+
+
+def guarantee_timeline(*, guarantee: Guarantee) -> list[TimelineEntry]:
+    """Everything that happened to a guarantee, oldest first, in three queries.
+
+    Provider calls (`ApiCall`), the pipeline's events (`GuaranteeEvent`) and what ops asked
+    for (the admin's log of the guarantee: who and when) are merged by time.
+    """
+    entries = [
+        TimelineEntry(
+            at=guarantee.created_at,
+            kind="placed",
+            title="Order placed",
+            text="Guarantee NEW; Reserve queued.",
+        )
+    ]
+    entries += [
+        TimelineEntry(at=call.created_at, kind="call", title=call.operation, call=call)
+        for call in guarantee.api_calls.all()
+    ]
+    entries += [
+        TimelineEntry(
+            at=event.at,
+            kind="event",
+            title=event.get_kind_display(),
+            text=event.text,
+            who=event.user.get_username() if event.user else "",
+        )
+        for event in GuaranteeEvent.objects.filter(guarantee=guarantee).select_related("user")
+    ]
+    entries += [
+        TimelineEntry(
+            at=entry.action_time,
+            kind="ops",
+            title="Ops action",
+            text=entry.get_change_message(),
+            who=str(entry.user),
+        )
+        for entry in LogEntry.objects.filter(
+            content_type=ContentType.objects.get_for_model(Guarantee),
+            object_id=str(guarantee.pk),
+        ).select_related("user")
+    ]
+    return sorted(entries, key=lambda entry: entry.at)
+
+
+@dataclass(frozen=True)
+class Progress:
+    """Where a guarantee's pipeline stands, for its page to follow while a step runs."""
+
+    under_way: bool
+    version: str  # changes whenever the page would show something new
+
+
+def guarantee_progress(*, guarantee: Guarantee) -> Progress:
+    """Whether a step is queued or in flight, and a mark of the last change, in one query."""
+    calls = guarantee.api_calls.aggregate(n=Count("pk"))["n"]
+    stands = (
+        guarantee.state,
+        guarantee.pending_step,
+        guarantee.step_in_flight,
+        guarantee.failed_step,
+        guarantee.attempts,
+        calls,
+    )
+    return Progress(
+        under_way=bool(guarantee.pending_step or guarantee.step_in_flight),
+        version="/".join(str(part) for part in stands),
+    )
+
+
+# --- The ops dashboard ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Held:
+    """Guarantees in one state holding buyers' limits, with their amount in one currency."""
+
+    currency: str
+    count: int
+    amount: Decimal
+
+
+@dataclass(frozen=True)
+class Attention:
+    """What asks ops to act, counted in a few aggregate queries."""
+
+    stuck: int  # a step queued or in flight for longer than the sweeper allows
+    errors_last_hour: int  # calls that got no usable answer
+    activation_denied: list[Held]  # limits held until ops cancel
+
+
+def attention(*, now: datetime | None = None) -> Attention:
+    """Stuck steps (by the pipeline's two indexes), recent errors, limits held after a denial."""
+    now = now or timezone.now()
+    pending_too_long = now - timedelta(seconds=settings.INFINITEPAY_PENDING_GRACE_SECONDS)
+    in_flight_too_long = now - timedelta(seconds=settings.INFINITEPAY_STEP_LEASE_SECONDS)
+    stuck = Guarantee.objects.filter(
+        Q(pending_step__gt="", pending_since__lt=pending_too_long)
+        | Q(step_in_flight__gt="", in_flight_since__lt=in_flight_too_long)
+    ).count()
+    errors = ApiCall.objects.filter(created_at__gte=now - timedelta(hours=1)).exclude(
+        outcome__in=ERROR_FREE
+    )
+    denied = (
+        Guarantee.objects.filter(state=State.ACTIVATION_DENIED)
+        .values("payment__currency")
+        .annotate(count=Count("pk"), amount=Sum("payment__amount"))
+        .order_by("payment__currency")
+    )
+    return Attention(
+        stuck=stuck,
+        errors_last_hour=errors.count(),
+        activation_denied=[
+            Held(currency=row["payment__currency"], count=row["count"], amount=row["amount"])
+            for row in denied
+        ],
+    )
+
+
+def oldest_failed(*, limit: int = 10) -> QuerySet[Guarantee]:
+    """The guarantees whose step failed longest ago (a partial index holds just those)."""
+    return (
+        Guarantee.objects.exclude(failed_step="")
+        .select_related("payment__order__customer", "integration")
+        .order_by("updated_at")[:limit]
+    )
+
+
+def orders_per_day(*, days: int, now: datetime | None = None) -> dict[date, dict[str, int]]:
+    """Orders placed on each of the last `days` days (shop time), by payment status.
+
+    One grouped query over the orders' `created_at` index: the days asked for only.
+    """
+    today = timezone.localdate(now or timezone.now())
+    first = today - timedelta(days=days - 1)
+    start = datetime.combine(first, time.min, tzinfo=timezone.get_current_timezone())
+    rows = (
+        Order.objects.filter(created_at__gte=start)
+        .annotate(day=TruncDate("created_at"))
+        .values("day", "current_payment__status")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    per_day: dict[date, dict[str, int]] = {first + timedelta(days=i): {} for i in range(days)}
+    for row in rows:
+        status = row["current_payment__status"] or ""
+        per_day.setdefault(row["day"], {})[status] = row["n"]
+    return per_day
+
+
+def calls_per_hour(*, hours: int, now: datetime | None = None) -> dict[datetime, dict[str, int]]:
+    """Calls to InfinitePay in each of the last `hours` hours, by outcome, in one query."""
+    now = timezone.localtime(now or timezone.now())
+    last = now.replace(minute=0, second=0, microsecond=0)
+    first = last - timedelta(hours=hours - 1)
+    rows = (
+        ApiCall.objects.filter(created_at__gte=first)
+        .annotate(hour=TruncHour("created_at"))
+        .values("hour", "outcome")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    per_hour: dict[datetime, dict[str, int]] = {
+        first + timedelta(hours=i): {} for i in range(hours)
+    }
+    for row in rows:
+        per_hour.setdefault(timezone.localtime(row["hour"]), {})[row["outcome"]] = row["n"]
+    return per_hour

@@ -5,9 +5,14 @@ from collections.abc import Callable, Collection, Iterable
 
 from django.contrib import admin, messages
 from django.contrib.admin.actions import delete_selected as confirm_and_delete_selected
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.template.response import TemplateResponse
-from django.urls import reverse
+from django.urls import path, reverse
+from django.utils.html import format_html
+from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_POST
 from modeltranslation.admin import TranslationAdmin
 
 from . import registry, services
@@ -68,7 +73,12 @@ class IntegrationAdmin(WarnOfRemovalImpact, admin.ModelAdmin):
 
     @admin.display(description="health")
     def health(self, integration: Integration) -> str:
-        return getattr(integration, "health_summary", "") or "—"
+        summary = getattr(integration, "health_summary", "")
+        if not summary:
+            return "—"
+        # A type's line starts with its verdict: "OK" or "Problem: …".
+        verdict = "health-ok" if summary.startswith("OK") else "health-problem"
+        return format_html('<span class="{}">{}</span>', verdict, summary)
 
     def add_view(self, request: HttpRequest, form_url: str = "", extra_context=None):
         """Ask which type to create, then hand over to that type's form."""
@@ -145,6 +155,24 @@ class IntegrationAdmin(WarnOfRemovalImpact, admin.ModelAdmin):
         return response
 
 
+def check_connection_of(integration: Integration) -> tuple[bool | None, str]:
+    """Its type's connection check: (connected, in words); None when there is nothing to check."""
+    try:
+        connected, message = registry.get_type(integration.type).check_connection(integration)
+    except UndecryptableSecret as error:
+        return False, str(error)
+    return connected, message
+
+
+def describe_errors(form) -> str:
+    """A form's errors in one line, each after its field's label."""
+    return " ".join(
+        f"{form[name].label}: {error}" if name in form.fields else str(error)
+        for name, errors in form.errors.items()
+        for error in errors
+    )
+
+
 def warn_of_undecryptable_secrets(request: HttpRequest) -> None:
     """Say on the list which integrations hold secrets the configured keys cannot decrypt."""
     for instance, fields in find_undecryptable():
@@ -163,11 +191,68 @@ def attach_health(integrations: Iterable[Integration]) -> None:
 
 
 class IntegrationTypeAdmin(WarnOfRemovalImpact, TranslationAdmin):
-    """Base admin for one type's own form; it lives behind the Manage Integrations list."""
+    """Base admin for one type's own form; it lives behind the Manage Integrations list.
+
+    Its form can check the connection with what it holds, before anything is saved.
+    """
 
     def has_module_permission(self, request: HttpRequest) -> bool:
         # Reached from the Integrations list, not listed on the admin index by itself.
         return False
+
+    def get_urls(self):
+        opts = self.model._meta
+        # The form posts the password and secret: keep every field out of error reports.
+        check = self.admin_site.admin_view(
+            sensitive_post_parameters()(require_POST(self.check_connection_view))
+        )
+        name = f"{opts.app_label}_{opts.model_name}_check_connection"
+        return [
+            # A new integration's form (before "<object_id>/", which "add" would match too).
+            path("add/check-connection/", check, name=name),
+            path("<path:object_id>/check-connection/", check, name=name),
+            *super().get_urls(),
+        ]
+
+    def check_connection_view(self, request: HttpRequest, object_id: str = "") -> HttpResponse:
+        """Make one authenticated call with the form's settings, saved or not; save nothing.
+
+        The form's Check connection button posts the whole form here (a blank password or
+        secret means the stored one) and shows the answer beside the button, or on a page
+        of its own without JavaScript. A post without the form checks the saved settings
+        and comes back to the form with the answer as a message.
+        """
+        integration = self.get_object(request, unquote(object_id)) if object_id else None
+        if object_id and integration is None:
+            raise Http404("No such integration.")
+        if not (
+            self.has_change_permission(request, integration)
+            if integration is not None
+            else self.has_add_permission(request)
+        ):
+            raise PermissionDenied
+        if integration is not None and "name" not in request.POST:
+            connected, message = check_connection_of(integration)
+            self.message_user(request, message, messages.SUCCESS if connected else messages.ERROR)
+            return HttpResponseRedirect(typed_admin_url(self.model, "change", integration.pk))
+        form_class = self.get_form(request, integration, change=integration is not None)
+        form = form_class(request.POST, request.FILES, instance=integration)
+        if form.is_valid():
+            unsaved = form.instance
+            unsaved.type = unsaved.type_key  # as saving it would
+            connected, message = check_connection_of(unsaved)
+        else:
+            connected, message = False, f"Not checked: {describe_errors(form)}"
+        if request.headers.get("Accept", "").startswith("application/json"):
+            return JsonResponse({"connected": connected, "message": message})
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": "Check connection",
+            "connected": connected,
+            "message": message,
+        }
+        return TemplateResponse(request, "admin/integrations/check_connection.html", context)
 
     def get_form(self, request: HttpRequest, obj=None, change: bool = False, **kwargs):
         """Ask again for each stored secret that cannot be decrypted, saying why."""

@@ -1,10 +1,11 @@
-"""Coloured badges for guarantee states and API call outcomes in the back office."""
+"""Coloured badges for guarantee states and API call outcomes, and a guarantee's timeline."""
 
 from django import template
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
-from infinitepay.models import ApiCall
+from infinitepay import selectors
+from infinitepay.models import ApiCall, Guarantee
 from infinitepay.states import State
 
 register = template.Library()
@@ -62,3 +63,9 @@ def failed_badge(step: str) -> SafeString:
 def outcome_badge(outcome: str) -> SafeString:
     outcome = ApiCall.Outcome(outcome)
     return badge(outcome.label, OUTCOME_COLOURS[outcome])
+
+
+@register.simple_tag
+def guarantee_timeline(guarantee: Guarantee) -> list[selectors.TimelineEntry]:
+    """`{% guarantee_timeline guarantee as timeline %}`: its calls, events and ops actions."""
+    return selectors.guarantee_timeline(guarantee=guarantee)

@@ -1,0 +1,31 @@
+"""The page a user sees where their role does not reach: in the back office, its own."""
+
+from django.contrib import admin
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.views import defaults
+
+
+def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """403: in the back office, say who you are, which roles you have and where to go.
+
+    Elsewhere (the shop), Django's plain page.
+    """
+    in_back_office = request.path.startswith(reverse("admin:index"))
+    if not (in_back_office and request.user.is_authenticated and request.user.is_staff):
+        return defaults.permission_denied(request, exception or Exception())
+    roles = [group.name for group in request.user.groups.order_by("name")]
+    context = {
+        **admin.site.each_context(request),
+        "title": "Not open to your role",
+        "roles": roles,
+        "reason": str(exception or ""),
+        "integrations_page": request.path.startswith(
+            reverse("admin:app_list", args=["infinitepay"]) + "infinitepayintegration/"
+        )
+        or request.path.startswith(
+            reverse("admin:app_list", args=["payment_term"]) + "paymenttermintegration/"
+        ),
+    }
+    return render(request, "admin/403.html", context, status=403)

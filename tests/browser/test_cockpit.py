@@ -1,0 +1,162 @@
+"""The ops cockpit in the browser: the dashboard, a guarantee page that follows its step by
+itself, the timeline with who did what, search, the 403 page, and Check connection on a form
+not yet saved.
+
+Every test saves screenshots of what a person sees, at 1280 pixels, in
+test-artifacts/screenshots/ (kept by CI with the other test artifacts).
+"""
+
+import importlib
+from pathlib import Path
+
+import pytest
+from django.contrib.auth.models import Group, Permission
+from playwright.sync_api import Page, expect
+
+from backoffice.demo import DEMO_PASSWORD
+from checkout import services as checkout_services
+from infinitepay.models import Guarantee, InfinitePayIntegration
+from infinitepay.states import State, Step
+from sandbox.accounts import Account
+from tests.browser.conftest import ARTIFACTS, WORKER_ENV, log_in
+from tests.factories import StaffUserFactory
+from tests.processes import wait_for
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+SCREENSHOTS = ARTIFACTS / "screenshots"
+STAFF_ROLES = importlib.import_module("infinitepay.migrations.0004_staff_roles").ROLES
+
+
+def screenshot(page: Page, name: str) -> Path:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
+
+
+def member_of(role: str, username: str):
+    """A staff user in one of the roles, as its migration defines it.
+
+    Transactional tests empty every table after each test, the migration's groups too.
+    """
+    group, _ = Group.objects.get_or_create(name=role)
+    for app_label, codenames in STAFF_ROLES[role].items():
+        group.permissions.add(
+            *Permission.objects.filter(content_type__app_label=app_label, codename__in=codenames)
+        )
+    user = StaffUserFactory(username=username, password=DEMO_PASSWORD)
+    user.groups.add(group)
+    return user
+
+
+@pytest.fixture
+def wide_page(page: Page) -> Page:
+    page.set_viewport_size({"width": 1280, "height": 900})
+    return page
+
+
+@pytest.fixture
+def failed_guarantee(sandbox, ready_cart, buyer, infinitepay) -> Guarantee:
+    """An order whose Reserve met server errors until the worker gave up on it."""
+    infinitepay.auto_capture = infinitepay.auto_activation = True
+    infinitepay.save()
+    sandbox.fail_next(["http_500"] * int(WORKER_ENV["INFINITEPAY_MAX_ATTEMPTS"]))
+    cart = ready_cart(infinitepay, debtor_email="ap@muster.example", legal_form="gmbh")
+    order = checkout_services.place_order(
+        buyer=buyer, checkout_token=cart.checkout_token, buyer_ip="203.0.113.7"
+    )
+    guarantee = Guarantee.objects.get(payment__order=order)
+    wait_for(
+        lambda: Guarantee.objects.filter(
+            pk=guarantee.pk, failed_step=Step.RESERVE, pending_step="", step_in_flight=""
+        ).exists(),
+        timeout=30,
+        what="the guarantee to fail",
+    )
+    return guarantee
+
+
+def test_ops_find_a_failed_step_on_the_dashboard_retry_it_and_watch_it_through(
+    wide_page, live_url, sandbox, failed_guarantee, buyer
+):
+    page = wide_page
+    ops = member_of("Payment ops", "olga")
+    number = failed_guarantee.payment.order.number
+    log_in(page, live_url, ops.username, admin=True)
+
+    page.locator("#dashboard-link").click()
+    tiles = page.locator("#dashboard-tiles")
+    expect(tiles.locator(".tile.alarm", has_text="Failed steps")).to_contain_text("1")
+    expect(page.locator("#calls-chart svg")).to_be_visible()
+    expect(page.locator("#orders-chart svg")).to_be_visible()
+    expect(page.locator("#integrations-health")).to_contain_text("Problem: 1 failed step(s)")
+    screenshot(page, "dashboard")
+
+    page.locator("#oldest-failed").get_by_role("link", name=number).click()
+    timeline = page.locator(".guarantee-timeline")
+    expect(timeline.locator(".call-operation", has_text="reserveOrder")).to_have_count(2)
+    expect(timeline).to_contain_text("Transient failure")
+    screenshot(page, "guarantee-failed")
+
+    # Retry; the page then follows the step without anyone reloading it.
+    page.get_by_role("button", name="Retry", exact=True).click()
+    expect(page.locator(".messagelist")).to_contain_text("Retry: 1 queued, 0 skipped.")
+    summary = page.locator('#guarantee-live [data-live-part="summary"]')
+    expect(summary).to_contain_text("ACTIVATED", timeout=30_000)
+    expect(timeline.locator(".call-operation", has_text="activateOrder")).to_have_count(1)
+    ops_line = timeline.locator("tr.timeline-ops")
+    expect(ops_line).to_contain_text("Retry requested.")
+    expect(ops_line).to_contain_text("olga")
+    # Once the step has ended the page offers what fits an activated guarantee.
+    expect(page.get_by_role("button", name="Apply transaction")).to_be_visible()
+    screenshot(page, "guarantee-activated")
+    failed_guarantee.refresh_from_db()
+    assert failed_guarantee.state == State.ACTIVATED
+
+    # The orders list finds the order by the company's name and by its VAT ID.
+    for term in (buyer.customer.name.split()[0], buyer.customer.vat_id):
+        page.goto(f"{live_url}/admin/checkout/order/")
+        page.fill("#searchbar", term)
+        page.keyboard.press("Enter")
+        expect(page.locator("#result_list tbody tr", has_text=number)).to_have_count(1)
+    screenshot(page, "orders-search")
+
+    # An integration's settings hold its credentials: not for ops, and the page says why.
+    integration = InfinitePayIntegration.objects.get()
+    page.goto(f"{live_url}/admin/infinitepay/infinitepayintegration/{integration.pk}/change/")
+    expect(page.locator(".errornote")).to_contain_text("only Payment admins open it")
+    expect(page.locator("#content-main")).to_contain_text("in Payment ops")
+    screenshot(page, "forbidden")
+
+
+def test_an_admin_checks_the_connection_before_saving(wide_page, live_url, sandbox):
+    page = wide_page
+    admin = member_of("Payment admins", "pat")
+    account = Account()  # the sandbox's credentials
+    log_in(page, live_url, admin.username, admin=True)
+
+    page.goto(f"{live_url}/admin/infinitepay/infinitepayintegration/add/")
+    page.fill("#id_name", "InfinitePay (test)")
+    page.fill("#id_label_en", "Invoice, guaranteed by InfinitePay")
+    page.fill("#id_short_label_en", "InfinitePay")
+    page.fill("#id_client_reference", account.client_reference)
+    page.fill("#id_username", account.username)
+    page.fill("#id_password", "not-the-password")
+    page.fill("#id_secret", account.secret)
+    page.check("#id_test_mode")
+    result = page.locator("#check-connection-result")
+
+    page.get_by_role("button", name="Check connection").click()
+    expect(result).to_contain_text("InfinitePay (test): credentials rejected.")
+
+    page.fill("#id_password", account.password)
+    page.get_by_role("button", name="Check connection").click()
+    expect(result).to_have_text("InfinitePay (test): connected.")
+    screenshot(page, "check-connection-unsaved")
+    assert not InfinitePayIntegration.objects.exists()  # nothing saved by checking
+
+    # What was typed is still in the form: saving it needs nothing typed again.
+    page.get_by_role("button", name="Save", exact=True).click()
+    expect(page.locator(".messagelist")).to_contain_text("was added successfully")
+    assert InfinitePayIntegration.objects.get().password == account.password

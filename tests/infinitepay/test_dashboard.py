@@ -1,0 +1,159 @@
+"""The ops dashboard: what needs ops now, charts drawn on the server, the same queries at any size."""
+
+import re
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.contrib.auth.models import Permission
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from checkout.models import Payment
+from infinitepay import selectors
+from infinitepay.models import ApiCall
+from infinitepay.states import State, Step
+from tests.checkout.factories import PaymentFactory
+from tests.factories import StaffUserFactory
+from tests.infinitepay.factories import GuaranteeFactory
+
+pytestmark = pytest.mark.django_db
+
+URL = reverse("dashboard")
+
+
+def tiles(response) -> dict[str, int]:
+    return {tile.label: tile.number for tile in response.context["tiles"]}
+
+
+def call(guarantee, outcome: str, *, ago: timedelta = timedelta(minutes=5)) -> ApiCall:
+    made = ApiCall.objects.create(
+        guarantee=guarantee, operation="reserveOrder", step="reserve", attempt=1, outcome=outcome
+    )
+    ApiCall.objects.filter(pk=made.pk).update(created_at=timezone.now() - ago)
+    return made
+
+
+def test_the_dashboard_counts_what_needs_ops(admin_client, settings):
+    failed = GuaranteeFactory(
+        state=State.RESERVED,
+        failed_step=Step.CAPTURE,
+        last_error_message="Gave up after 6 attempts: HTTP 503",
+    )
+    GuaranteeFactory(state=State.CAPTURED)
+    denied = GuaranteeFactory(
+        state=State.ACTIVATION_DENIED, payment=PaymentFactory(amount=Decimal("1234.50"))
+    )
+    long_ago = timezone.now() - timedelta(seconds=settings.INFINITEPAY_PENDING_GRACE_SECONDS + 5)
+    GuaranteeFactory(state=State.NEW, pending_step=Step.RESERVE, pending_since=long_ago)
+    GuaranteeFactory(state=State.NEW, pending_step=Step.RESERVE, pending_since=timezone.now())
+    call(failed, ApiCall.Outcome.TRANSIENT)
+    call(failed, ApiCall.Outcome.DENIED)  # an answer, not an error
+    call(failed, ApiCall.Outcome.TRANSIENT, ago=timedelta(hours=2))  # not in the last hour
+
+    response = admin_client.get(URL)
+
+    assert response.status_code == 200
+    assert tiles(response) == {
+        "Failed steps": 1,
+        "Stuck": 1,
+        "Under way": 2,
+        "Awaiting activation": 1,
+        "Activation denied": 1,
+        "Errors in the last hour": 1,
+    }
+    page = response.content.decode()
+    assert "holding 1,234.50 EUR: cancel to release" in page
+    # The oldest failed steps, each a link to its guarantee, with why.
+    assert reverse("admin:infinitepay_guarantee_change", args=[failed.pk]) in page
+    assert "Gave up after 6 attempts: HTTP 503" in page
+    assert f"?state__exact={denied.state}" in page
+
+
+def test_the_charts_are_svg_drawn_here_with_nothing_fetched_from_elsewhere(admin_client):
+    guarantee = GuaranteeFactory(state=State.ACTIVATED)
+    call(guarantee, ApiCall.Outcome.APPROVED)
+
+    page = admin_client.get(URL).content.decode()
+
+    charts = re.findall(r'<figure class="chart"[^>]*>(.*?)</figure>', page, re.DOTALL)
+    assert [chart.lstrip()[:4] for chart in charts] == ["<svg"] * 3
+    assert "Orders per day, last 30 days, by payment status" in charts[0]
+    assert "Calls to InfinitePay per hour, last 24 hours, by outcome" in charts[1]
+    assert "Guarantees by state" in charts[2]
+    # pygal's own script would come from its CDN: the product runs with no network.
+    assert not any("<script" in chart or "http://kozea" in chart for chart in charts)
+    assert "kozea.github.io" not in page
+
+
+def test_orders_per_day_count_each_day_by_payment_status():
+    today = timezone.now()
+    for status, days_ago in [
+        (Payment.Status.PAID_IN_FULL, 0),
+        (Payment.Status.PAID_IN_FULL, 0),
+        (Payment.Status.DECLINED, 0),
+        (Payment.Status.PENDING, 3),
+        (Payment.Status.PENDING, 40),  # before the window
+    ]:
+        payment = PaymentFactory(status=status)
+        payment.order.current_payment = payment
+        payment.order.save()
+        type(payment.order).objects.filter(pk=payment.order.pk).update(
+            created_at=today - timedelta(days=days_ago)
+        )
+
+    per_day = selectors.orders_per_day(days=30, now=today)
+
+    assert len(per_day) == 30
+    local_today = timezone.localdate(today)
+    assert per_day[local_today] == {"paid_in_full": 2, "declined": 1}
+    assert per_day[local_today - timedelta(days=3)] == {"pending": 1}
+    assert sum(sum(day.values()) for day in per_day.values()) == 4
+
+
+def test_calls_per_hour_count_each_hour_by_outcome():
+    guarantee = GuaranteeFactory()
+    call(guarantee, ApiCall.Outcome.APPROVED, ago=timedelta(minutes=0))
+    call(guarantee, ApiCall.Outcome.TRANSIENT, ago=timedelta(hours=3))
+    call(guarantee, ApiCall.Outcome.TRANSIENT, ago=timedelta(hours=30))  # before the window
+
+    per_hour = selectors.calls_per_hour(hours=24)
+
+    assert len(per_hour) == 24
+    counted = {}
+    for outcomes in per_hour.values():
+        for outcome, n in outcomes.items():
+            counted[outcome] = counted.get(outcome, 0) + n
+    assert counted == {"approved": 1, "transient": 1}
+
+
+def test_the_dashboard_runs_the_same_queries_for_few_or_many_guarantees(admin_client):
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert admin_client.get(URL).status_code == 200
+        return len(captured)
+
+    GuaranteeFactory(state=State.RESERVED, failed_step=Step.CAPTURE)
+    few = queries()
+    for _ in range(15):
+        guarantee = GuaranteeFactory(state=State.RESERVED, failed_step=Step.CAPTURE)
+        call(guarantee, ApiCall.Outcome.TRANSIENT)
+    assert queries() == few
+
+
+def test_ops_see_the_dashboard_and_staff_without_the_role_get_the_403_page(client):
+    ops = StaffUserFactory()
+    ops.user_permissions.add(Permission.objects.get(codename="view_guarantee"))
+    client.force_login(ops)
+    assert client.get(URL).status_code == 200
+    assert URL in client.get(reverse("admin:index")).content.decode()  # the link to it
+
+    client.force_login(StaffUserFactory())
+    response = client.get(URL)
+    assert response.status_code == 403
+    page = response.content.decode()
+    assert "Not open to your role" in page
+    assert "in no role" in page
+    assert 'id="dashboard-link"' not in page
