@@ -2,6 +2,7 @@ from collections import defaultdict
 from collections.abc import Collection
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
@@ -291,7 +292,15 @@ class GuaranteeAdmin(ReadOnlyAdmin):
         url = reverse("admin:checkout_order_change", args=[order.pk])
         return format_html('<a href="{}">{}</a>', url, order.number)
 
-    def render_change_form(self, request: HttpRequest, context, *args, obj=None, **kwargs):
+    def render_change_form(
+        self,
+        request: HttpRequest,
+        context: dict[str, Any],
+        add: bool = False,
+        change: bool = False,
+        form_url: str = "",
+        obj: Guarantee | None = None,
+    ) -> HttpResponse:
         if obj is not None:
             context["progress"] = selectors.guarantee_progress(guarantee=obj)
             context["progress_url"] = reverse("admin:infinitepay_guarantee_progress", args=[obj.pk])
@@ -304,7 +313,7 @@ class GuaranteeAdmin(ReadOnlyAdmin):
                 for operation in available_operations(obj)
                 if self.has_operation_permission(request, operation)
             ]
-        return super().render_change_form(request, context, *args, obj=obj, **kwargs)
+        return super().render_change_form(request, context, add, change, form_url, obj)
 
     def get_urls(self):
         progress = path(
@@ -421,7 +430,7 @@ class GuaranteeAdmin(ReadOnlyAdmin):
             self.run_operation(request, guarantee_ids, operation, **given)
             return None
         if confirmed and form is not None:
-            errors = " ".join(error for errors in form.errors.values() for error in errors)
+            errors = " ".join(str(error) for errors in form.errors.values() for error in errors)
             self.message_user(
                 request, f"{operation.label}: nothing queued. {errors}", messages.ERROR
             )
@@ -450,7 +459,7 @@ class GuaranteeAdmin(ReadOnlyAdmin):
         request: HttpRequest,
         guarantee_ids: Collection[int],
         operation: Operation,
-        **given: object,
+        **given: Any,
     ) -> OperationReport:
         """Run `operation`; `given` is what its form asked for (delivery date, debtor data)."""
         report = apply_to_guarantees(guarantee_ids=guarantee_ids, operation=operation, **given)

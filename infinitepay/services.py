@@ -338,7 +338,7 @@ def retry_delay(attempts: int) -> float:
         settings.INFINITEPAY_RETRY_MAX_SECONDS,
         settings.INFINITEPAY_RETRY_BASE_SECONDS * 2 ** max(attempts - 1, 0),
     )
-    return ceiling / 2 + random.uniform(0, ceiling / 2)
+    return float(ceiling / 2 + random.uniform(0, ceiling / 2))
 
 
 # --- Recording helpers -------------------------------------------------------------------
@@ -363,8 +363,11 @@ def _approve(guarantee: Guarantee, step: Step, result: Result) -> None:
     if not can(step, state):
         # A repeated call whose first answer was recorded already: nothing more to do.
         return
+    approved = transition_for(step, state).approved
+    if approved is None:  # check status: reconciled, never approved into a state
+        return
     _take_result_data(guarantee, result)
-    _move(guarantee, transition_for(step, state).approved)
+    _move(guarantee, approved)
 
 
 def _deny(guarantee: Guarantee, step: Step, result: Result) -> None:
@@ -507,7 +510,7 @@ def _store_call(
     result: Result | None = None,
     error: InfinitePayError | None = None,
 ) -> ApiCall:
-    exchange = result.exchange if result is not None else error.exchange
+    exchange = result.exchange if result is not None else error.exchange if error else None
     errors = result.errors if result is not None else ()
     return ApiCall.objects.create(
         guarantee=guarantee,
@@ -536,7 +539,7 @@ def _credentials_accepted(integration_id: int) -> None:
 def _enqueue_on_commit(guarantee_id: int, step: Step) -> None:
     from .tasks import run_step
 
-    run_step.delay_on_commit(guarantee_id, step.value)
+    run_step.delay_on_commit(guarantee_id, step.value)  # type: ignore[attr-defined]  # stubs lag
 
 
 # --- The sweeper -------------------------------------------------------------------------
