@@ -1,8 +1,10 @@
 """Back office for the storefront: customers, products, and orders (read-only)."""
 
+from typing import Any
+
 from django.contrib import admin
 from django.db.models import Q, QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.utils.html import format_html, format_html_join
 
 from backoffice.list_search import search_orders
@@ -69,7 +71,7 @@ class ReadOnlyInline(admin.TabularInline):
 
 class OrderLineInline(ReadOnlyInline):
     model = OrderLine
-    fields = readonly_fields = [
+    fields = readonly_fields = [  # type: ignore[assignment]  # a list of names is a fieldset
         "sku",
         "name",
         "quantity",
@@ -83,7 +85,7 @@ class OrderLineInline(ReadOnlyInline):
 
 class PaymentInline(ReadOnlyInline):
     model = Payment
-    fields = readonly_fields = [
+    fields = readonly_fields = [  # type: ignore[assignment]  # a list of names is a fieldset
         "created_at",
         "method",
         "integration",
@@ -119,12 +121,12 @@ class PaymentMethodFilter(admin.SimpleListFilter):
     title = "payment method"
     parameter_name = "payment_method"
 
-    def lookups(self, request: HttpRequest, model_admin) -> list[tuple[int, str]]:
-        return [(i.pk, i.name) for i in Integration.objects.all()]
+    def lookups(self, request: HttpRequest, model_admin) -> list[tuple[str, str]]:
+        return [(str(i.pk), i.name) for i in Integration.objects.all()]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Order]) -> QuerySet[Order]:
-        if self.value():
-            return queryset.filter(current_payment__integration=self.value())
+        if chosen := self.value():
+            return queryset.filter(current_payment__integration_id=chosen)
         return queryset
 
 
@@ -209,10 +211,18 @@ class OrderAdmin(ReadOnlyAdmin):
         buyers = Buyer.objects.filter(Q(user__username=term) | Q(user__email__iexact=term))
         return search_orders(queryset, term, more=Q(buyer__in=buyers.values("pk")))
 
-    def render_change_form(self, request: HttpRequest, context, *args, obj=None, **kwargs):
+    def render_change_form(
+        self,
+        request: HttpRequest,
+        context: dict[str, Any],
+        add: bool = False,
+        change: bool = False,
+        form_url: str = "",
+        obj: Order | None = None,
+    ) -> HttpResponse:
         if obj is not None:
             context["payment_details"] = payment_details(obj)
-        return super().render_change_form(request, context, *args, obj=obj, **kwargs)
+        return super().render_change_form(request, context, add, change, form_url, obj)
 
     @admin.display(description="payment method", ordering="current_payment__integration__name")
     def payment_method(self, order: Order) -> str:

@@ -37,7 +37,9 @@ class AddressForm(forms.Form):
 
     def __init__(self, *args, addresses, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["address"].queryset = addresses
+        address = self.fields["address"]
+        assert isinstance(address, forms.ModelChoiceField)
+        address.queryset = addresses
 
 
 class ShippingMethodForm(forms.Form):
@@ -79,7 +81,9 @@ class PaymentMethodForm(forms.Form):
     ) -> None:
         """`chosen` and `method_data`: what the buyer chose and gave before, shown again."""
         super().__init__(data, initial={"method": chosen})
-        self.fields["method"].choices = [(m.identifier, m.label) for m in methods]
+        field = self.fields["method"]
+        assert isinstance(field, forms.ChoiceField)
+        field.choices = [(m.identifier, m.label) for m in methods]
         posted = _type_key(data.get("method", "")) if data is not None else ""
         given_for = _type_key(chosen)
         labels: dict[str, list[str]] = {}

@@ -23,7 +23,7 @@ from .pricing import ZERO, Totals, compute_totals
 def buyer_for_user(user: AbstractBaseUser | AnonymousUser) -> Buyer | None:
     if not user.is_authenticated:
         return None
-    return Buyer.objects.select_related("user", "customer").filter(user=user).first()
+    return Buyer.objects.select_related("user", "customer").filter(user_id=user.pk).first()
 
 
 def products_on_sale() -> QuerySet[Product]:

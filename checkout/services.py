@@ -214,6 +214,9 @@ def place_order(
     except ValidationError:
         raise CheckoutError(METHOD_DATA_CHANGED, step="payment") from None
     integration = integration_type.model.objects.get(pk=identifier.integration_id)
+    billing, shipping = cart.billing_address, cart.shipping_address
+    if billing is None or shipping is None:  # checked by the steps; a race can clear them
+        raise CheckoutError("Choose the billing and shipping addresses again.", step="billing")
 
     order = Order.objects.create(
         # A unique placeholder until the id, which the number is made of, exists.
@@ -221,8 +224,8 @@ def place_order(
         customer=buyer.customer,
         buyer=buyer,
         currency=selectors.cart_currency(lines),
-        billing_address=cart.billing_address.snapshot(),
-        shipping_address=cart.shipping_address.snapshot(),
+        billing_address=billing.snapshot(),
+        shipping_address=shipping.snapshot(),
         shipping_method=cart.shipping_method,
         subtotal=totals.subtotal,
         discount=totals.discount,
@@ -323,9 +326,9 @@ def check_ready(*, buyer: Buyer, cart: Cart, lines: list[CartLine], totals: Tota
 def _check_amounts(*, totals: Totals, lines: list[PricedLine]) -> None:
     """Every amount of the order must fit its column (on SQLite a larger one would be kept
     as a float, losing cents, and break every list that reads it back)."""
-    amounts = [(Order._meta.get_field(name), getattr(totals, name)) for name in ORDER_AMOUNTS]
+    amounts = [(_money_field(Order, name), getattr(totals, name)) for name in ORDER_AMOUNTS]
     amounts += [
-        (OrderLine._meta.get_field(column), getattr(line, attribute))
+        (_money_field(OrderLine, column), getattr(line, attribute))
         for line in lines
         for column, attribute in LINE_AMOUNTS.items()
     ]
@@ -338,6 +341,12 @@ def _check_amounts(*, totals: Totals, lines: list[PricedLine]) -> None:
                 f"{_largest(field):,}. Lower the quantities or split the order.",
                 step="cart",
             ) from None
+
+
+def _money_field(model: type[models.Model], name: str) -> models.DecimalField:
+    field = model._meta.get_field(name)
+    assert isinstance(field, models.DecimalField)
+    return field
 
 
 def _largest(field: models.DecimalField) -> Decimal:

@@ -42,6 +42,12 @@ STEPS: list[tuple[str, str, Callable[[Cart], bool]]] = [
 ]
 
 
+class BuyerRequest(HttpRequest):
+    """A request of a logged-in buyer: `buyer_required` sets `buyer`."""
+
+    buyer: Buyer
+
+
 def buyer_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
     """Let in logged-in users who buy for a company, with `request.buyer` set."""
 
@@ -51,14 +57,14 @@ def buyer_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespo
         buyer = selectors.buyer_for_user(request.user)
         if buyer is None:
             return render(request, "checkout/not_a_buyer.html", status=403)
-        request.buyer = buyer
+        request.buyer = buyer  # type: ignore[attr-defined]  # it becomes a BuyerRequest
         return view(request, *args, **kwargs)
 
     return wrapper
 
 
 @buyer_required
-def product_list(request: HttpRequest) -> HttpResponse:
+def product_list(request: BuyerRequest) -> HttpResponse:
     return render(
         request,
         "checkout/product_list.html",
@@ -68,7 +74,7 @@ def product_list(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @buyer_required
-def add_to_cart(request: HttpRequest, product_id: int) -> HttpResponse:
+def add_to_cart(request: BuyerRequest, product_id: int) -> HttpResponse:
     product = get_object_or_404(selectors.products_on_sale(), pk=product_id)
     form = AddToCartForm(request.POST)
     if not form.is_valid():
@@ -93,7 +99,7 @@ def add_to_cart(request: HttpRequest, product_id: int) -> HttpResponse:
 
 
 @buyer_required
-def cart(request: HttpRequest) -> HttpResponse:
+def cart(request: BuyerRequest) -> HttpResponse:
     if request.method == "POST":
         form = CartQuantityForm(request.POST)
         if form.is_valid():
@@ -145,17 +151,17 @@ ADDRESS_STEPS = {
 
 
 @buyer_required
-def billing(request: HttpRequest) -> HttpResponse:
+def billing(request: BuyerRequest) -> HttpResponse:
     return _address_step(request, "billing")
 
 
 @buyer_required
-def shipping(request: HttpRequest) -> HttpResponse:
+def shipping(request: BuyerRequest) -> HttpResponse:
     return _address_step(request, "shipping")
 
 
 @buyer_required
-def shipping_method(request: HttpRequest) -> HttpResponse:
+def shipping_method(request: BuyerRequest) -> HttpResponse:
     cart, lines, detour = _checkout_step(request, "shipping_method")
     if detour:
         return detour
@@ -174,7 +180,7 @@ def shipping_method(request: HttpRequest) -> HttpResponse:
 
 
 @buyer_required
-def payment(request: HttpRequest) -> HttpResponse:
+def payment(request: BuyerRequest) -> HttpResponse:
     cart, lines, detour = _checkout_step(request, "payment")
     if detour:
         return detour
@@ -197,7 +203,7 @@ def payment(request: HttpRequest) -> HttpResponse:
 
 
 @buyer_required
-def review(request: HttpRequest) -> HttpResponse:
+def review(request: BuyerRequest) -> HttpResponse:
     cart, lines, detour = _checkout_step(request, "review")
     if detour:
         return detour
@@ -235,7 +241,7 @@ def review(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @buyer_required
-def place_order(request: HttpRequest) -> HttpResponse:
+def place_order(request: BuyerRequest) -> HttpResponse:
     form = PlaceOrderForm(request.POST)
     if not form.is_valid():
         messages.error(request, services.CART_CHANGED)
@@ -261,7 +267,7 @@ def place_order(request: HttpRequest) -> HttpResponse:
 
 
 @buyer_required
-def order_list(request: HttpRequest) -> HttpResponse:
+def order_list(request: BuyerRequest) -> HttpResponse:
     return render(
         request,
         "checkout/order_list.html",
@@ -270,7 +276,7 @@ def order_list(request: HttpRequest) -> HttpResponse:
 
 
 @buyer_required
-def order_detail(request: HttpRequest, number: str) -> HttpResponse:
+def order_detail(request: BuyerRequest, number: str) -> HttpResponse:
     order = selectors.customer_order(buyer=request.buyer, number=number)
     if order is None:
         raise Http404("No such order.")
@@ -289,7 +295,7 @@ def order_detail(request: HttpRequest, number: str) -> HttpResponse:
 
 
 @buyer_required
-def order_status(request: HttpRequest, number: str) -> JsonResponse:
+def order_status(request: BuyerRequest, number: str) -> JsonResponse:
     """The payment status the order page follows while the guarantee runs."""
     order = selectors.customer_order(buyer=request.buyer, number=number)
     if order is None:
@@ -306,7 +312,7 @@ def order_status(request: HttpRequest, number: str) -> JsonResponse:
 
 
 @buyer_required
-def pay_again(request: HttpRequest, number: str) -> HttpResponse:
+def pay_again(request: BuyerRequest, number: str) -> HttpResponse:
     """After a decline: pay the same order with another method the rules allow."""
     order = selectors.customer_order(buyer=request.buyer, number=number)
     if order is None:
@@ -330,7 +336,7 @@ def pay_again(request: HttpRequest, number: str) -> HttpResponse:
     )
 
 
-def _address_step(request: HttpRequest, step: str) -> HttpResponse:
+def _address_step(request: BuyerRequest, step: str) -> HttpResponse:
     """The billing or the shipping address step: one of the company's addresses of that kind."""
     kind = ADDRESS_STEPS[step]
     cart, lines, detour = _checkout_step(request, step)
@@ -383,7 +389,7 @@ def _choose_payment_method(
 
 
 def _checkout_step(
-    request: HttpRequest, step: str
+    request: BuyerRequest, step: str
 ) -> tuple[Cart, list[CartLine], HttpResponse | None]:
     """The buyer's cart and lines, and a redirect if `step` cannot be shown yet."""
     cart = services.get_cart(buyer=request.buyer)
@@ -400,7 +406,7 @@ def _checkout_step(
 
 
 def _render_step(
-    request: HttpRequest, step: str, cart: Cart, lines: list, extra: dict
+    request: BuyerRequest, step: str, cart: Cart, lines: list, extra: dict
 ) -> HttpResponse:
     steps = [
         {"name": name, "title": title, "current": name == step, "done": done(cart)}

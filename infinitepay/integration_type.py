@@ -45,7 +45,9 @@ class InfinitePayType(IntegrationType[InfinitePayIntegration]):
         from .client import ConnectionStatus, InfinitePayClient, check_connection
 
         try:
-            client = InfinitePayClient.for_integration(integration.specific())
+            specific = integration.specific()
+            assert isinstance(specific, InfinitePayIntegration)
+            client = InfinitePayClient.for_integration(specific)
         except UndecryptableSecret as error:
             return ConnectionCheck(False, f"{integration}: {error}")
         check = check_connection(client)

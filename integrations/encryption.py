@@ -71,7 +71,9 @@ class EncryptedSecretAttribute(DeferredAttribute):
     def __get__(self, instance, cls=None):
         value = super().__get__(instance, cls)
         if isinstance(value, StoredToken):
-            raise UndecryptableSecret(f"{describe_undecryptable(instance, [self.field])}.")
+            field = self.field
+            assert isinstance(field, EncryptedTextField)
+            raise UndecryptableSecret(f"{describe_undecryptable(instance, [field])}.")
         return value
 
     def __set__(self, instance, value) -> None:

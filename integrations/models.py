@@ -6,7 +6,7 @@ from django.db import models
 from . import registry
 
 
-class Integration(models.Model):
+class Integration(models.Model):  # type: ignore[django-manager-missing]  # a plugin limit
     """One configured connection to a payment provider (or an offline method).
 
     The settings of each type live in a subclass (multi-table inheritance), so every
