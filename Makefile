@@ -22,7 +22,7 @@ run: setup
 	INFINITEPAY_TEST_URL=http://127.0.0.1:8090/ws/InfinitePayAPI \
 		$(BIN)/honcho --procfile Procfile.dev start
 
-## Set up and pass the tests: lint, then pytest (SQLite and in-process by default;
+## Set up and pass the tests: lint and type checks, then pytest (SQLite and in-process by default;
 ## PostgreSQL, Redis and a real worker when DATABASE_URL/CELERY_BROKER_URL say so).
 test: setup lint
 	$(BIN)/pytest $(PYTEST_ARGS)
@@ -30,6 +30,7 @@ test: setup lint
 lint:
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 format:
 	$(BIN)/ruff check --fix .
