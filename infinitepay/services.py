@@ -28,6 +28,7 @@ from integrations import registry
 from . import order_data
 from .client import InfinitePayClient
 from .errors import AuthenticationFailed, InfinitePayError, RequestRejected
+from .events import Kind, record_event
 from .messages import Result
 from .models import ApiCall, Guarantee, InfinitePayIntegration
 from .states import Holding, State, Step, holding, next_automatic_step
@@ -118,6 +119,11 @@ def correct_debtor_data(*, guarantee_id: int, email: str, legal_form: str) -> Gu
         {"debtor_email": email, "legal_form": legal_form}
     )
     payment.save(update_fields=["method_data"])
+    record_event(
+        guarantee_id=guarantee.pk,
+        kind=Kind.DEBTOR_CORRECTED,
+        text=f"Debtor data corrected: {email}, legal form {legal_form}; Reserve asked for again.",
+    )
     _clear_failure(guarantee)
     _ask_for(guarantee, Step.RESERVE)
     guarantee.save()
@@ -272,6 +278,9 @@ def _record_error(
         # A check that failed settles nothing; what it was asked to settle stays for ops.
         guarantee.close_requested = False
         guarantee.check_status_note = f"Check status failed: {error.message}"
+        record_event(
+            guarantee_id=guarantee.pk, kind=Kind.CHECK_STATUS, text=guarantee.check_status_note
+        )
         if guarantee.state == State.NEW and not guarantee.failed_step:
             _fail(guarantee, Step.RESERVE, f"Check status failed: {error.message}")
         guarantee.save()
@@ -398,6 +407,9 @@ def _reconcile(guarantee: Guarantee, result: Result) -> None:
     if result.errors:
         said += f" ({_said(result)})"
     guarantee.check_status_note = f"Check status: {found.value} ({said})"
+    record_event(
+        guarantee_id=guarantee.pk, kind=Kind.CHECK_STATUS, text=guarantee.check_status_note
+    )
     state = State(guarantee.state)
     close = guarantee.close_requested
     guarantee.close_requested = False
@@ -445,6 +457,12 @@ def _take_result_data(guarantee: Guarantee, result: Result) -> None:
 
 def _move(guarantee: Guarantee, state: State) -> None:
     """Enter a state: the payment's status follows, and the next automatic step is asked for."""
+    if guarantee.state != state:
+        record_event(
+            guarantee_id=guarantee.pk,
+            kind=Kind.STATE_CHANGED,
+            text=f"{State(guarantee.state).label} → {State(state).label}",
+        )
     guarantee.state = state
     guarantee.attempts = 0
     _sync_payment_status(guarantee)
@@ -465,6 +483,7 @@ def _fail(guarantee: Guarantee, step: Step, reason: str) -> None:
     guarantee.pending_since = None
     guarantee.next_retry_at = None
     guarantee.last_error_message = reason
+    record_event(guarantee_id=guarantee.pk, kind=Kind.STEP_FAILED, text=f"{step.label}: {reason}")
     logger.warning("Guarantee %s: %s failed: %s", guarantee.order_id, step, reason)
 
 
@@ -570,6 +589,11 @@ def sweep_guarantees(*, now: datetime | None = None) -> SweepReport:
             ).update(pending_since=now)
             if touched:
                 _enqueue_on_commit(guarantee_id, Step(step))
+                record_event(
+                    guarantee_id=guarantee_id,
+                    kind=Kind.SWEEPER,
+                    text=f"{Step(step).label} enqueued again: it waited too long.",
+                )
                 requeued += 1
     stuck = Guarantee.objects.filter(in_flight_since__lt=lease_cutoff).exclude(step_in_flight="")
     for guarantee_id, step in stuck.values_list("pk", "step_in_flight"):
@@ -579,6 +603,11 @@ def sweep_guarantees(*, now: datetime | None = None) -> SweepReport:
             ).update(step_in_flight="", in_flight_since=None, pending_step=step, pending_since=now)
             if touched:
                 _enqueue_on_commit(guarantee_id, Step(step))
+                record_event(
+                    guarantee_id=guarantee_id,
+                    kind=Kind.SWEEPER,
+                    text=f"{Step(step).label} taken over: its worker stopped mid-step.",
+                )
                 taken_over += 1
     if requeued or taken_over:
         logger.warning("Sweeper: %d step(s) enqueued again, %d taken over", requeued, taken_over)

@@ -258,3 +258,19 @@ def test_provider_text_that_echoes_a_secret_is_never_stored(place, infinitepay, 
     text = str(stored)
     assert "pa<ss>&w0rd-echoed" not in text
     assert "pa&lt;ss&gt;&amp;w0rd-echoed" not in text
+
+
+def test_the_pipeline_writes_the_guarantees_story_as_events(place, infinitepay, sandbox, settings):
+    settings.INFINITEPAY_MAX_ATTEMPTS = 1
+    sandbox.fail_next(["http_500", "http_500"])
+    failed = place(infinitepay)
+    assert [(e.kind, e.text) for e in failed.events.all()] == [
+        ("step_failed", "Reserve: Gave up after 1 attempts: HTTP 500"),
+        ("check_status", failed.check_status_note),
+    ]
+    guarantee = place(automated(infinitepay))
+    assert [e.text for e in guarantee.events.filter(kind="state_changed")] == [
+        "NEW → RESERVED",
+        "RESERVED → CAPTURED",
+        "CAPTURED → ACTIVATED",
+    ]
