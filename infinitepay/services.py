@@ -67,7 +67,7 @@ def request_step(*, guarantee_id: int, step: Step, delivery_date: date | None = 
     Raises InvalidTransition when the state does not allow it and StepInProgress when
     another step is under way; either way nothing changes. Enqueued after commit.
     """
-    guarantee = Guarantee.objects.select_for_update().get(pk=guarantee_id)
+    guarantee = _lock(guarantee_id)
     state = State(guarantee.state)
     if step != Step.CHECK_STATUS:
         transition_for(step, state)
@@ -88,14 +88,14 @@ def request_step(*, guarantee_id: int, step: Step, delivery_date: date | None = 
             guarantee.close_requested = True
             step = Step.CHECK_STATUS
     _ask_for(guarantee, step)
-    guarantee.save()
+    _save(guarantee)
     return guarantee
 
 
 @transaction.atomic
 def retry_guarantee(*, guarantee_id: int) -> Guarantee:
     """Run a failed step again, with a fresh count of attempts; the same ORDER_ID is sent."""
-    guarantee = Guarantee.objects.select_for_update().get(pk=guarantee_id)
+    guarantee = _lock(guarantee_id)
     if not guarantee.failed_step:
         raise InvalidTransition("Only a failed step can be retried; nothing has failed here.")
     if guarantee.pending_step or guarantee.step_in_flight:
@@ -103,14 +103,14 @@ def retry_guarantee(*, guarantee_id: int) -> Guarantee:
     step = Step(guarantee.failed_step)
     _clear_failure(guarantee)
     _ask_for(guarantee, step)
-    guarantee.save()
+    _save(guarantee)
     return guarantee
 
 
 @transaction.atomic
 def correct_debtor_data(*, guarantee_id: int, email: str, legal_form: str) -> Guarantee:
     """Correct the e-mail and legal form a failed Reserve sent, and run Reserve again."""
-    guarantee = Guarantee.objects.select_for_update().select_related("payment").get(pk=guarantee_id)
+    guarantee = _lock(guarantee_id)
     if guarantee.state != State.NEW or guarantee.failed_step != Step.RESERVE:
         raise InvalidTransition("Debtor data can be corrected only when Reserve has failed.")
     payment = guarantee.payment
@@ -126,7 +126,7 @@ def correct_debtor_data(*, guarantee_id: int, email: str, legal_form: str) -> Gu
     )
     _clear_failure(guarantee)
     _ask_for(guarantee, Step.RESERVE)
-    guarantee.save()
+    _save(guarantee)
     return guarantee
 
 
@@ -135,10 +135,14 @@ def correct_debtor_data(*, guarantee_id: int, email: str, legal_form: str) -> Gu
 
 @dataclass(frozen=True)
 class StepRun:
-    """What running a step came to; `retry_in` asks the task to try again that much later."""
+    """What running a step came to; `retry_in` asks the task to try again that much later.
+
+    `following`: the guarantee, when the next automatic step is claimed for this worker.
+    """
 
     outcome: str
     retry_in: float | None = None
+    following: Guarantee | None = None
 
 
 SKIPPED = StepRun("skipped")
@@ -153,6 +157,17 @@ def run_step(*, guarantee_id: int, step: Step, task_id: str = "") -> StepRun:
     guarantee = _claim(guarantee_id=guarantee_id, step=step)
     if guarantee is None:
         return SKIPPED
+    run = _run_claimed(guarantee, step, task_id)
+    # The automatic steps that follow run here, one after the other, each its own call.
+    while run.following is not None:
+        guarantee = run.following
+        run = _run_claimed(guarantee, Step(guarantee.step_in_flight), task_id)
+    return run
+
+
+def _run_claimed(guarantee: Guarantee, step: Step, task_id: str) -> StepRun:
+    """Call InfinitePay for a step this worker has claimed, and record what came back."""
+    guarantee_id = guarantee.pk
 
     def failed(error: InfinitePayError) -> StepRun:
         try:
@@ -253,8 +268,28 @@ def _record_result(*, guarantee_id: int, step: Step, result: Result, task_id: st
         _approve(guarantee, step, result)
     else:
         _deny(guarantee, step, result)
-    guarantee.save()
-    return StepRun(outcome)
+    following = _claim_following_step(guarantee)
+    _save(guarantee)
+    return StepRun(outcome, following=following)
+
+
+def _claim_following_step(guarantee: Guarantee) -> Guarantee | None:
+    """Claim here the automatic step just asked for, so that this worker runs it next.
+
+    It is marked in flight in the same transaction that records the step before it: no new
+    task, no new claim. Should this worker die, the lease runs out and the sweeper takes it
+    over, as for any step in flight.
+    """
+    asked: Step | None = getattr(guarantee, "_asked", None)
+    if asked is None or asked == Step.CHECK_STATUS:
+        return None
+    guarantee._asked = None  # type: ignore[attr-defined]
+    guarantee.pending_step = ""
+    guarantee.pending_since = None
+    guarantee.step_in_flight = asked
+    guarantee.in_flight_since = timezone.now()
+    guarantee.attempts = 1
+    return guarantee
 
 
 @transaction.atomic
@@ -283,7 +318,7 @@ def _record_error(
         )
         if guarantee.state == State.NEW and not guarantee.failed_step:
             _fail(guarantee, Step.RESERVE, f"Check status failed: {error.message}")
-        guarantee.save()
+        _save(guarantee)
         return StepRun(outcome)
     if isinstance(error, AuthenticationFailed):
         InfinitePayIntegration.objects.filter(pk=guarantee.integration_id).update(
@@ -298,7 +333,7 @@ def _record_error(
         _reconcile_failure(guarantee, step, error)
     else:
         return _retry_later(guarantee, step, outcome)
-    guarantee.save()
+    _save(guarantee)
     return StepRun(outcome)
 
 
@@ -323,7 +358,7 @@ def _retry_later(guarantee: Guarantee, step: Step, outcome: str) -> StepRun:
     guarantee.pending_step = step
     guarantee.pending_since = timezone.now() + timedelta(seconds=delay)
     guarantee.next_retry_at = guarantee.pending_since
-    guarantee.save()
+    _save(guarantee)
     return StepRun(outcome, retry_in=delay)
 
 
@@ -354,11 +389,35 @@ def retry_delay(attempts: int) -> float:
 
 
 def _lock(guarantee_id: int) -> Guarantee:
-    return (
+    """The guarantee, row-locked, with what recording and the next step's request read."""
+    guarantee = (
         Guarantee.objects.select_for_update(of=("self",))
-        .select_related("integration", "payment")
+        .select_related("integration", "payment__order")
         .get(pk=guarantee_id)
     )
+    guarantee._loaded = _columns(guarantee)  # type: ignore[attr-defined]
+    return guarantee
+
+
+def _save(guarantee: Guarantee) -> None:
+    """Write the columns that changed since `_lock`, then enqueue the step asked for, if any."""
+    loaded: dict[str, object] = getattr(guarantee, "_loaded", {})
+    changed = [name for name, value in _columns(guarantee).items() if loaded.get(name) != value]
+    if changed:
+        guarantee.save(update_fields=[*changed, "updated_at"])
+        guarantee._loaded = _columns(guarantee)  # type: ignore[attr-defined]
+    asked: Step | None = getattr(guarantee, "_asked", None)
+    if asked is not None:
+        guarantee._asked = None  # type: ignore[attr-defined]
+        _enqueue_on_commit(guarantee.pk, asked)
+
+
+def _columns(guarantee: Guarantee) -> dict[str, object]:
+    return {
+        field.attname: getattr(guarantee, field.attname)
+        for field in Guarantee._meta.concrete_fields
+        if not field.primary_key and field.attname != "updated_at"
+    }
 
 
 def _release(guarantee: Guarantee, step: Step) -> None:
@@ -494,10 +553,11 @@ def _clear_failure(guarantee: Guarantee) -> None:
 
 
 def _ask_for(guarantee: Guarantee, step: Step) -> None:
+    """Make `step` pending; `_save` enqueues it once the row is written."""
     guarantee.pending_step = step
     guarantee.pending_since = timezone.now()
     guarantee.attempts = 0
-    _enqueue_on_commit(guarantee.pk, step)
+    guarantee._asked = step  # type: ignore[attr-defined]
 
 
 PAYMENT_STATUS = {
