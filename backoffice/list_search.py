@@ -18,6 +18,8 @@ from checkout.models import Customer, as_order_number
 # digit; spaces and dots between are dropped ("DE 136.695.976").
 VAT_ID = re.compile(r"[A-Z]{2}(?=[0-9A-Z+*]*\d)[0-9A-Z+*]{2,13}")
 VAT_ID_SEPARATORS = re.compile(r"[\s.]")
+# Up to this many companies found are passed to the database as a list of ids.
+MAX_IDS = 1_000
 
 
 def as_vat_id(term: str) -> str | None:
@@ -32,21 +34,40 @@ def matching_customers(term: str) -> QuerySet[Customer, Any]:
     matches = Q(name__icontains=term)
     if vat_id := as_vat_id(term):
         matches |= Q(vat_id=vat_id)
-    return Customer.objects.filter(matches).values("pk")
+    return Customer.objects.filter(matches).order_by().values("pk")
 
 
-def search_orders(queryset: QuerySet, term: str, *, order: str = "", more: Q | None = None):
+def search_orders(
+    queryset: QuerySet,
+    term: str,
+    *,
+    order: str = "",
+    exact: Q | None = None,
+    buyers: QuerySet | None = None,
+) -> tuple[QuerySet, bool]:
     """Narrow a list of orders, or of rows that reach their order through `order`.
 
     `order` is the path to the order ("" for the orders list, "payment__order__" for
-    guarantees); `more` is what else the term may be (e.g. a REF_NO), looked up by an index
-    too. Returns the admin's pair (queryset, may have duplicates).
+    guarantees). `exact` is what the term may be on the listed rows themselves (a REF_NO,
+    an ORDER_ID): when a row has it, those rows are the answer. `buyers` are the ids of the
+    buyers the term names (orders only). Returns the admin's pair (queryset, may have
+    duplicates).
+
+    The few companies (and buyers) found are handed to the database as lists of ids: it then
+    reads the orders through their indexes, where a subquery, ORed, would have it scan them all.
     """
+    term = term.strip()
     if number := as_order_number(term):
         return queryset.filter(**{f"{order}number": number}), False
-    if not term.strip():
+    if not term:
         return queryset, False
-    found = Q(**{f"{order}customer__in": matching_customers(term)})
-    if more is not None:
-        found |= more
-    return queryset.filter(found), False
+    if exact is not None and (found := queryset.filter(exact)).exists():
+        return found, False
+    customers = list(matching_customers(term).values_list("pk", flat=True)[: MAX_IDS + 1])
+    if len(customers) > MAX_IDS:  # a word many companies share: let the database join
+        matches = Q(**{f"{order}customer__in": matching_customers(term)})
+    else:
+        matches = Q(**{f"{order}customer_id__in": customers})
+    if buyers is not None:
+        matches |= Q(**{f"{order}buyer_id__in": list(buyers.values_list("pk", flat=True))})
+    return queryset.filter(matches), False

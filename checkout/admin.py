@@ -209,7 +209,7 @@ class OrderAdmin(ReadOnlyAdmin):
         """Each kind of term by its own index, never by scanning every order."""
         term = search_term.strip()
         buyers = Buyer.objects.filter(Q(user__username=term) | Q(user__email__iexact=term))
-        return search_orders(queryset, term, more=Q(buyer__in=buyers.values("pk")))
+        return search_orders(queryset, term, buyers=buyers)
 
     def render_change_form(
         self,

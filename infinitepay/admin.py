@@ -217,7 +217,7 @@ class GuaranteeAdmin(ReadOnlyAdmin):
         """Each kind of term by its own index, never by scanning every order."""
         term = search_term.strip()
         exact = Q(ref_no=term) | Q(order_id=term)
-        return search_orders(queryset, term, order="payment__order__", more=exact)
+        return search_orders(queryset, term, order="payment__order__", exact=exact)
 
     # One permission per operation (see Guarantee.Meta.permissions).
     def has_operation_permission(self, request: HttpRequest, operation: Operation) -> bool:

@@ -35,7 +35,6 @@ from .templatetags.infinitepay_admin import (
     GREEN,
     GREY,
     OUTCOME_COLOURS,
-    RED,
     STATE_COLOURS,
 )
 
@@ -134,31 +133,37 @@ def integrations_health() -> list[dict[str, Any]]:
 
 def orders_chart(per_day: Mapping[date, Mapping[str, int]]) -> SafeString:
     days = sorted(per_day)
-    chart = _chart(pygal.StackedBar, [PAYMENT_COLOURS[status] for status in Payment.Status])
+    series = {
+        status: [per_day[day].get(status.value, 0) for day in days] for status in Payment.Status
+    }
+    chart = _stacked_bars(
+        [(status.label, PAYMENT_COLOURS[status], counts) for status, counts in series.items()]
+    )
     chart.title = f"Orders per day, last {len(days)} days, by payment status"
     chart.x_labels = [day.strftime("%d %b") for day in days]
     chart.x_labels_major = chart.x_labels[::7]
-    for status in Payment.Status:
-        chart.add(status.label, [per_day[day].get(status.value, 0) for day in days])
-    chart.y_labels = _whole_numbers(max((sum(per_day[day].values()) for day in days), default=0))
+    _whole_number_axis(chart, max((sum(per_day[day].values()) for day in days), default=0))
     return _svg(chart)
 
 
 def calls_chart(per_hour: Mapping[datetime, Mapping[str, int]]) -> SafeString:
     hours = sorted(per_hour)
-    chart = _chart(pygal.StackedBar, [OUTCOME_COLOURS[outcome] for outcome in ApiCall.Outcome])
+    series = {
+        outcome: [per_hour[hour].get(outcome.value, 0) for hour in hours]
+        for outcome in ApiCall.Outcome
+    }
+    chart = _stacked_bars(
+        [(outcome.label, OUTCOME_COLOURS[outcome], counts) for outcome, counts in series.items()]
+    )
     chart.title = f"Calls to InfinitePay per hour, last {len(hours)} hours, by outcome"
     chart.x_labels = [hour.strftime("%H:00") for hour in hours]
     chart.x_labels_major = chart.x_labels[::6]
-    for outcome in ApiCall.Outcome:
-        chart.add(outcome.label, [per_hour[hour].get(outcome.value, 0) for hour in hours])
-    busiest = max((sum(per_hour[hour].values()) for hour in hours), default=0)
-    chart.y_labels = _whole_numbers(busiest)
+    _whole_number_axis(chart, max((sum(per_hour[hour].values()) for hour in hours), default=0))
     return _svg(chart)
 
 
 def states_chart(by_state: Mapping[State, int]) -> SafeString:
-    chart = _chart(pygal.HorizontalBar, [RED])
+    chart = _chart(pygal.HorizontalBar, colours=[GREY])
     chart.title = "Guarantees by state"
     chart.show_legend = False
     chart.x_labels = [state.label for state in State]
@@ -166,11 +171,23 @@ def states_chart(by_state: Mapping[State, int]) -> SafeString:
         "guarantees",
         [{"value": by_state[state], "color": STATE_COLOURS[state]} for state in State],
     )
-    chart.y_labels = _whole_numbers(max(by_state.values(), default=0))
+    _whole_number_axis(chart, max(by_state.values(), default=0))
     return _svg(chart)
 
 
-def _chart(kind: Any, colours: list[str]) -> Any:
+def _stacked_bars(series: list[tuple[str, str, list[int]]]) -> Any:
+    """Stacked bars of the series that have any count: (label, colour, counts).
+
+    A series of zeros says nothing and costs drawing time (pygal draws every bar).
+    """
+    shown = [(label, colour, counts) for label, colour, counts in series if any(counts)]
+    chart = _chart(pygal.StackedBar, colours=[colour for _, colour, _ in shown])
+    for label, _, counts in shown:
+        chart.add(label, counts)
+    return chart
+
+
+def _chart(kind: Any, *, colours: list[str]) -> Any:
     style = Style(
         background="transparent",
         plot_background="transparent",
@@ -179,7 +196,7 @@ def _chart(kind: Any, colours: list[str]) -> Any:
         foreground_subtle="#ddd",
         opacity="1",
         opacity_hover=".8",
-        colors=tuple(colours),
+        colors=tuple(colours) or (GREY,),
         font_family="inherit",
         title_font_size=15,
         label_font_size=11,
@@ -204,10 +221,15 @@ def _chart(kind: Any, colours: list[str]) -> Any:
     )
 
 
-def _whole_numbers(top: int) -> list[int]:
-    """At most six whole-number marks from 0 to at least `top`: counts have no fractions."""
+def _whole_number_axis(chart: Any, top: int) -> None:
+    """At most six whole-number marks from 0 to at least `top`: counts have no fractions.
+
+    A chart with nothing to show keeps pygal's own axis (it says "Nothing yet").
+    """
+    if not chart.raw_series:
+        return
     step = max(1, math.ceil(top / 5))
-    return list(range(0, max(top, 1) + step, step))
+    chart.y_labels = list(range(0, max(top, 1) + step, step))
 
 
 def _svg(chart: Any) -> SafeString:
