@@ -136,15 +136,8 @@ class IntegrationAdmin(WarnOfRemovalImpact, admin.ModelAdmin):
     def check_connection(self, request: HttpRequest, queryset) -> None:
         """One authenticated call per integration whose type talks to a provider."""
         for integration in queryset:
-            try:
-                check = integration.integration_type.check_connection(integration)
-            except UndecryptableSecret as error:
-                check = registry.ConnectionCheck(False, str(error))
-            if check.connected is None:  # an offline type: nothing to connect to
-                level = messages.INFO
-            else:
-                level = messages.SUCCESS if check.connected else messages.ERROR
-            self.message_user(request, check.message, level)
+            connected, message = check_connection_of(integration)
+            self.message_user(request, message, message_level(connected))
 
     @admin.action(description="Delete selected integrations", permissions=["delete"])
     def delete_selected(self, request: HttpRequest, queryset) -> HttpResponse | None:
@@ -155,13 +148,19 @@ class IntegrationAdmin(WarnOfRemovalImpact, admin.ModelAdmin):
         return response
 
 
-def check_connection_of(integration: Integration) -> tuple[bool | None, str]:
-    """Its type's connection check: (connected, in words); None when there is nothing to check."""
+def check_connection_of(integration: Integration) -> registry.ConnectionCheck:
+    """Its type's connection check, saying so when a stored secret cannot be decrypted."""
     try:
-        connected, message = registry.get_type(integration.type).check_connection(integration)
+        return registry.get_type(integration.type).check_connection(integration)
     except UndecryptableSecret as error:
-        return False, str(error)
-    return connected, message
+        return registry.ConnectionCheck(False, str(error))
+
+
+def message_level(connected: bool | None) -> int:
+    """How a connection check's answer is shown; None: an offline type, nothing to connect to."""
+    if connected is None:
+        return messages.INFO
+    return messages.SUCCESS if connected else messages.ERROR
 
 
 def describe_errors(form) -> str:
@@ -233,7 +232,7 @@ class IntegrationTypeAdmin(WarnOfRemovalImpact, TranslationAdmin):
             raise PermissionDenied
         if integration is not None and "name" not in request.POST:
             connected, message = check_connection_of(integration)
-            self.message_user(request, message, messages.SUCCESS if connected else messages.ERROR)
+            self.message_user(request, message, message_level(connected))
             return HttpResponseRedirect(typed_admin_url(self.model, "change", integration.pk))
         form_class = self.get_form(request, integration, change=integration is not None)
         form = form_class(request.POST, request.FILES, instance=integration)
