@@ -5,6 +5,7 @@ from collections.abc import Callable, Collection, Iterable
 
 from django.contrib import admin, messages
 from django.contrib.admin.actions import delete_selected as confirm_and_delete_selected
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
@@ -43,7 +44,7 @@ def removal_impact(integration_ids: Collection[int]) -> list[str]:
     return [warning for hook in removal_impact_hooks for warning in hook(ids)]
 
 
-class WarnOfRemovalImpact:
+class WarnOfRemovalImpact(admin.ModelAdmin):
     """Show the removal impact on the delete confirmation pages."""
 
     def render_delete_form(self, request: HttpRequest, context: dict) -> HttpResponse:
@@ -121,7 +122,7 @@ class IntegrationAdmin(WarnOfRemovalImpact, admin.ModelAdmin):
                 "title": "Deactivate integrations?",
                 "integrations": queryset,
                 "impact": impact,
-                "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+                "action_checkbox_name": ACTION_CHECKBOX_NAME,
             }
             return TemplateResponse(
                 request, "admin/integrations/confirm_deactivation.html", context
@@ -186,7 +187,8 @@ def attach_health(integrations: Iterable[Integration]) -> None:
     for type_key, members in by_type.items():
         lines = registry.get_type(type_key).health([i.pk for i in members])
         for integration in members:
-            integration.health_summary = lines.get(integration.pk, "")
+            # Read by the list's health column; not a field of the model.
+            setattr(integration, "health_summary", lines.get(integration.pk, ""))  # noqa: B010
 
 
 class IntegrationTypeAdmin(WarnOfRemovalImpact, TranslationAdmin):
@@ -260,7 +262,7 @@ class IntegrationTypeAdmin(WarnOfRemovalImpact, TranslationAdmin):
         if not unreadable:
             return form
 
-        class EnterUnreadableSecretsAgain(form):
+        class EnterUnreadableSecretsAgain(form):  # type: ignore[valid-type,misc]
             def __init__(self, *args, **kwargs) -> None:
                 super().__init__(*args, **kwargs)
                 for name in unreadable:

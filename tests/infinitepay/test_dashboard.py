@@ -1,4 +1,4 @@
-"""The ops dashboard: what needs ops now, charts drawn on the server, the same queries at any size."""
+"""The ops dashboard: what needs ops now, charts drawn here, the same queries at any size."""
 
 import re
 from datetime import timedelta
