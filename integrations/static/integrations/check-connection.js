@@ -1,15 +1,31 @@
 // Check connection inside an integration's form: post the form as it stands (nothing is
-// saved) and show the answer beside the button, so what was typed stays in the form.
-// Without this script the button posts the form and the answer comes on a page of its own.
+// saved) and show the answer where the back office shows its messages, so what was typed
+// stays in the form. Without this script the button posts the form and the answer comes on
+// a page of its own.
 (function () {
   "use strict";
+
+  function showMessage(text, level) {
+    var list = document.querySelector("ul.messagelist");
+    if (!list) {
+      list = document.createElement("ul");
+      list.className = "messagelist";
+      var content = document.getElementById("content");
+      content.parentNode.insertBefore(list, content);
+    }
+    var item = document.createElement("li");
+    item.className = level;
+    item.textContent = text;
+    list.replaceChildren(item);
+  }
+
   document.querySelectorAll("button[data-check-connection]").forEach(function (button) {
-    var result = document.getElementById("check-connection-result");
+    var status = document.getElementById("check-connection-result");
+    var hint = status.textContent;
     button.addEventListener("click", function (event) {
       event.preventDefault();
       button.disabled = true;
-      result.className = "";
-      result.textContent = "Checking…";
+      status.textContent = "Checking…";
       fetch(button.formAction, {
         method: "POST",
         body: new FormData(button.form),
@@ -23,15 +39,16 @@
           return response.json();
         })
         .then(function (answer) {
-          result.className = answer.connected ? "check-ok" : answer.connected === null ? "" : "check-failed";
-          result.textContent = answer.message;
+          var level = answer.connected === null ? "info" : answer.connected ? "success" : "error";
+          showMessage(answer.message, level);
         })
         .catch(function (error) {
-          result.className = "check-failed";
-          result.textContent = "Could not check: " + error.message;
+          showMessage("Could not check: " + error.message, "error");
         })
         .finally(function () {
           button.disabled = false;
+          status.textContent = hint;
+          window.scrollTo(0, 0);
         });
     });
   });
