@@ -5,6 +5,8 @@ from typing import Any
 from django.contrib import admin
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 
 from backoffice.list_search import search_orders
@@ -134,15 +136,8 @@ class PaymentMethodFilter(admin.SimpleListFilter):
 class OrderAdmin(ReadOnlyAdmin):
     """Orders are placed by buyers and never edited here: the list and detail only read."""
 
-    list_display = [
-        "number",
-        "customer",
-        "total",
-        "currency",
-        "payment_method",
-        "payment_status",
-        "created_at",
-    ]
+    # Five columns beside the filters fit a 1280-pixel screen.
+    list_display = ["number", "customer", "amount", "payment", "placed"]
     list_filter = [
         PaymentStatusFilter,
         PaymentMethodFilter,
@@ -223,6 +218,22 @@ class OrderAdmin(ReadOnlyAdmin):
         if obj is not None:
             context["payment_details"] = payment_details(obj)
         return super().render_change_form(request, context, add, change, form_url, obj)
+
+    @admin.display(description="total", ordering="total")
+    def amount(self, order: Order) -> str:
+        return f"{order.total} {order.currency}"
+
+    @admin.display(description="payment", ordering="current_payment__status")
+    def payment(self, order: Order) -> str:
+        """The current payment's method and status, e.g. "InfinitePay · Paid in full"."""
+        payment = order.current_payment
+        if payment is None:
+            return "—"
+        return f"{payment.integration.short_label} · {payment.get_status_display()}"
+
+    @admin.display(description="placed", ordering="created_at")
+    def placed(self, order: Order) -> str:
+        return date_format(timezone.localtime(order.created_at), "Y-m-d H:i")
 
     @admin.display(description="payment method", ordering="current_payment__integration__name")
     def payment_method(self, order: Order) -> str:

@@ -137,6 +137,9 @@ def test_ops_find_a_failed_step_on_the_dashboard_retry_it_and_watch_it_through(
         page.keyboard.press("Enter")
         expect(page.locator("#result_list tbody tr", has_text=number)).to_have_count(1)
     screenshot(page, "orders-search")
+    page.goto(f"{live_url}/admin/infinitepay/guarantee/?q={buyer.customer.vat_id}")
+    expect(page.locator("#result_list tbody tr", has_text=number)).to_contain_text("ACTIVATED")
+    screenshot(page, "guarantees-search")
 
     # An integration's settings hold its credentials: not for ops, and the page says why.
     integration = InfinitePayIntegration.objects.get()
