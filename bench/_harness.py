@@ -105,6 +105,19 @@ def product_env(sandbox_url: str, **extra: str) -> dict[str, str]:
     }
 
 
+def load_bench_module(name: str):
+    """Import bench/<name>.py as `bench_<name>`: the repository's top-level packages (such as
+    `sandbox`) come first on the path, so a plain import would find them instead."""
+    import importlib.util
+
+    path = Path(__file__).with_name(f"{name}.py")
+    spec = importlib.util.spec_from_file_location(f"bench_{name}", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
 # --- Data ------------------------------------------------------------------------------
 
 

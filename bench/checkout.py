@@ -45,7 +45,9 @@ from sandbox.faults import FaultKind  # noqa: E402
 
 TARGET_P95_MS = 150
 TARGET_RATIO = 1.2
-TOKEN = re.compile(r'name="checkout_token" value="([^"]+)"')
+# The Place order form's hidden fields: the checkout's token and the fingerprint of what the
+# review page showed (an order is placed only if the checkout is still the one reviewed).
+PLACE_ORDER_FIELDS = re.compile(r'name="(checkout_token|fingerprint)" value="([^"]+)"')
 
 
 def main() -> None:
@@ -130,8 +132,8 @@ class Shopper:
             {"username": self.shopper.username, "password": harness.PASSWORD},
         )
 
-    def prepare(self) -> str:
-        """Fill the cart and walk the checkout up to the review; return the form's token."""
+    def prepare(self) -> dict[str, str]:
+        """Fill the cart and walk the checkout up to the review; return the Place order form."""
         paper, coffee = self.store.product_ids
         self._post(f"/cart/add/{paper}/", {"quantity": "3"})
         self._post(f"/cart/add/{coffee}/", {"quantity": "1"})
@@ -139,25 +141,27 @@ class Shopper:
         self._post("/checkout/billing/", {"address": address})
         self._post("/checkout/shipping/", {"address": address})
         self._post("/checkout/shipping-method/", {"shipping_method": "flat_rate"})
+        # The method's own form is prefixed with its integration type's key ("infinitepay").
+        type_key = self.store.method.rsplit("_", 1)[0]
         self._post(
             "/checkout/payment/",
             {
                 "method": self.store.method,
-                "debtor_email": f"{self.shopper.username}@example.com",
-                "legal_form": "gmbh",
+                f"{type_key}-debtor_email": f"{self.shopper.username}@example.com",
+                f"{type_key}-legal_form": "gmbh",
             },
         )
         review = self.http.get("/checkout/review/")
         review.raise_for_status()
-        match = TOKEN.search(review.text)
-        if match is None:
+        form = dict(PLACE_ORDER_FIELDS.findall(review.text))
+        if len(form) != 2:
             raise SystemExit(f"no Place order form on the review page:\n{review.text[:2000]}")
-        return match.group(1)
+        return form
 
-    def place_order(self, token: str) -> float:
+    def place_order(self, form: dict[str, str]) -> float:
         """POST place-order; return the seconds until the redirect to the order page."""
         started = time.perf_counter()
-        location = self._post("/checkout/place-order/", {"checkout_token": token})
+        location = self._post("/checkout/place-order/", form)
         elapsed = time.perf_counter() - started
         if not location.startswith("/orders/ORD-"):
             raise SystemExit(f"{self.shopper.username}: place order went to {location}")
@@ -186,11 +190,11 @@ def run_rounds(buyers: list[Shopper], *, rounds: int, spread_ms: int) -> list[fl
     def shop(buyer: Shopper) -> None:
         try:
             for _ in range(rounds):
-                token = buyer.prepare()
+                form = buyer.prepare()
                 ready.wait()
                 if spread_ms:
                     time.sleep(random.uniform(0, spread_ms / 1000))
-                elapsed = buyer.place_order(token)
+                elapsed = buyer.place_order(form)
                 with lock:
                     durations.append(elapsed)
                 ready.wait()  # the next carts are filled only after every submit is back

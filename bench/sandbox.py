@@ -99,7 +99,7 @@ def fan_out(handle: SandboxHandle, *, in_flight: int, latency_ms: int) -> None:
     def check(n: int) -> float:
         client = clients[n % len(clients)]
         started = time.perf_counter()
-        client.check_status(CheckStatusRequest(order_id=f"BENCH-{n}"))
+        client.call(CheckStatusRequest(order_id=f"BENCH-{n}"))
         return time.perf_counter() - started
 
     with ThreadPoolExecutor(max_workers=in_flight) as pool:
@@ -145,7 +145,7 @@ def reserve(clients: list[InfinitePayClient], n: int) -> float:
         ),
     )
     started = time.perf_counter()
-    result = client.reserve(request)
+    result = client.call(request)
     if not result.approved:
         raise SystemExit(f"Reserve denied: {result.errors}")
     return time.perf_counter() - started
