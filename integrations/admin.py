@@ -219,8 +219,8 @@ class IntegrationTypeAdmin(WarnOfRemovalImpact, TranslationAdmin):
         """Make one authenticated call with the form's settings, saved or not; save nothing.
 
         The form's Check connection button posts the whole form here (a blank password or
-        secret means the stored one) and shows the answer beside the button, or on a page
-        of its own without JavaScript. A post without the form checks the saved settings
+        secret means the stored one) and shows the answer among the page's messages, or on a
+        page of its own without JavaScript. A post without the form checks the saved settings
         and comes back to the form with the answer as a message.
         """
         integration = self.get_object(request, unquote(object_id)) if object_id else None
