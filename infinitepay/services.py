@@ -479,6 +479,11 @@ def _reconcile(guarantee: Guarantee, result: Result) -> None:
         _clear_failure(guarantee)
         _take_result_data(guarantee, result)
         if close:
+            record_event(
+                guarantee_id=guarantee.pk,
+                kind=Kind.STATE_CHANGED,
+                text="NEW → RESERVED: InfinitePay holds the order; Cancel releases it.",
+            )
             guarantee.state = State.RESERVED
             _ask_for(guarantee, Step.CANCEL)
         else:
