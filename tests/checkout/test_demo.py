@@ -49,3 +49,15 @@ def test_seed_demo_gives_a_buyer_for_each_sandbox_persona():
         assert buyer.customer.name == persona.company_name
         assert buyer.user.check_password(DEMO_PASSWORD)
         assert buyer.customer.addresses.filter(is_billing=True, country="DE").exists()
+
+
+def test_seed_demo_gives_the_back_office_logins_in_their_roles(client):
+    call_command("seed_demo", stdout=None)
+    opens_users = {}
+    for username in ["setup", "admin", "ops"]:
+        login_request = RequestFactory().post(reverse("admin:login"))
+        assert client.login(request=login_request, username=username, password=DEMO_PASSWORD)
+        assert client.get(reverse("dashboard")).status_code == 200
+        opens_users[username] = client.get(reverse("admin:auth_user_changelist")).status_code
+        client.logout()
+    assert opens_users == {"setup": 200, "admin": 403, "ops": 403}

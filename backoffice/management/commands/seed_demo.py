@@ -20,11 +20,14 @@ class Command(BaseCommand):
     @transaction.atomic
     def handle(self, *args, url: str, **options) -> None:
         User = get_user_model()
-        admin = self._user(User, "admin", is_superuser=True)
+        # Roles as in life: a payment admin and an ops user hold their role's group and
+        # nothing more; the superuser is for setting up the site, not for daily work. The
+        # groups are made by migrations (infinitepay 0004 and after).
+        self._user(User, "setup", is_superuser=True)
+        admin = self._user(User, "admin", is_superuser=False)
         ops = self._user(User, "ops", is_superuser=False)
-        # The staff roles are groups made by a migration (infinitepay 0004).
-        admin.groups.add(Group.objects.get(name="Payment admins"))
-        ops.groups.add(Group.objects.get(name="Payment ops"))
+        admin.groups.set([Group.objects.get(name="Payment admins")])
+        ops.groups.set([Group.objects.get(name="Payment ops")])
         infinitepay = infinitepay_demo.seed_integration(owner=admin)
         payment_term = payment_term_demo.seed_integration(owner=admin)
         payment_rules_demo.seed_rules(infinitepay=infinitepay, payment_term=payment_term)
@@ -37,6 +40,7 @@ class Command(BaseCommand):
                 f"\nBack office: {url}/admin/\n"
                 f"  payment admin: admin / {DEMO_PASSWORD}\n"
                 f"  ops:           ops / {DEMO_PASSWORD}\n"
+                f"  superuser:     setup / {DEMO_PASSWORD} (setting up the site only)\n"
                 f"Shop: {url}/\n"
                 f"  buyer:         {checkout_demo.BUYER_USERNAME} / {DEMO_PASSWORD}\n"
                 f"  sandbox personas (same password): "
@@ -55,5 +59,8 @@ class Command(BaseCommand):
         )
         if created:
             user.set_password(DEMO_PASSWORD)
-            user.save()
+        # A database seeded before the roles were as in life is put right.
+        user.is_staff = True
+        user.is_superuser = is_superuser
+        user.save()
         return user
