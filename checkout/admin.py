@@ -10,6 +10,7 @@ from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 
 from backoffice.list_search import search_orders
+from backoffice.money import format_money
 from backoffice.read_only_admin import ReadOnlyAdmin
 from integrations.models import Integration
 
@@ -221,7 +222,7 @@ class OrderAdmin(ReadOnlyAdmin):
 
     @admin.display(description="total", ordering="total")
     def amount(self, order: Order) -> str:
-        return f"{order.total} {order.currency}"
+        return format_money(order.total, order.currency)
 
     @admin.display(description="payment", ordering="current_payment__status")
     def payment(self, order: Order) -> str:
