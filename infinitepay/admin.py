@@ -17,12 +17,14 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.decorators import method_decorator
 from django.utils.html import format_html
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import SafeString
 from django.utils.text import Truncator
 from django.utils.timesince import timesince
 from django.views.decorators.debug import sensitive_post_parameters
 
 from backoffice.list_search import search_orders
+from backoffice.money import format_money
 from backoffice.read_only_admin import ReadOnlyAdmin
 from integrations.admin import IntegrationTypeAdmin
 
@@ -30,7 +32,7 @@ from . import selectors
 from .forms import DebtorDataForm, InfinitePayIntegrationForm
 from .models import ApiCall, Guarantee, InfinitePayIntegration
 from .operations import Operation, OperationReport, apply_to_guarantees, available_operations
-from .templatetags.infinitepay_admin import failed_badge, outcome_badge, state_badge
+from .templatetags.infinitepay_admin import call_outcome_badge, failed_badge, state_badge
 
 
 @admin.register(InfinitePayIntegration)
@@ -185,7 +187,7 @@ class GuaranteeAdmin(ReadOnlyAdmin):
     list_select_related = ["payment__order__customer", "integration"]
     actions = ["retry", "capture", "activate", "cancel", "check_status", "apply_transaction"]
     fieldsets = [
-        (None, {"fields": ["order", "customer", "amount", "integration", "state"]}),
+        (None, {"fields": ["order", "customer", "amount", "integration_link", "state"]}),
         (
             "InfinitePay",
             {"fields": ["order_id", "ref_no", "debtor_id", "guaranteed_amount", "delivery_date"]},
@@ -196,7 +198,7 @@ class GuaranteeAdmin(ReadOnlyAdmin):
                 "fields": [
                     ("pending_step", "pending_since"),
                     ("step_in_flight", "in_flight_since"),
-                    "attempts",
+                    "attempts_at_step",
                     "next_retry_at",
                     "failed_step",
                     "last_error_code",
@@ -208,7 +210,7 @@ class GuaranteeAdmin(ReadOnlyAdmin):
             },
         ),
     ]
-    readonly_fields = ["order", "customer", "amount"]
+    readonly_fields = ["order", "customer", "amount", "integration_link", "attempts_at_step"]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Guarantee]:
         return super().get_queryset(request).select_related(*self.list_select_related)
@@ -243,6 +245,14 @@ class GuaranteeAdmin(ReadOnlyAdmin):
 
     # --- The list ---------------------------------------------------------------------
 
+    def get_changelist_instance(self, request: HttpRequest):
+        changelist = super().get_changelist_instance(request)
+        attempts = selectors.step_attempts(guarantees=changelist.result_list)
+        for guarantee in changelist.result_list:
+            # Read by the state column; the calls of the step as ops count them.
+            setattr(guarantee, "step_attempts", attempts.get(guarantee.pk, 0))  # noqa: B010
+        return changelist
+
     def changelist_view(self, request: HttpRequest, extra_context=None) -> HttpResponse:
         extra_context = {**(extra_context or {}), "state_counts": state_counts_line()}
         return super().changelist_view(request, extra_context)
@@ -254,8 +264,11 @@ class GuaranteeAdmin(ReadOnlyAdmin):
             under_way = f"{guarantee.get_step_in_flight_display()} in flight"
         elif guarantee.pending_step:
             under_way = f"{guarantee.get_pending_step_display()} queued"
-        if guarantee.attempts and (under_way or guarantee.failed_step):
-            under_way += f" · {guarantee.attempts} attempt(s)"
+        attempts = getattr(guarantee, "step_attempts", None)
+        if attempts is None:
+            attempts = selectors.step_attempts(guarantees=[guarantee]).get(guarantee.pk, 0)
+        if attempts and (under_way or guarantee.failed_step):
+            under_way += f" · {attempts} attempt(s)"
         return format_html(
             "{} {} {}", state_badge(guarantee.state), failed_badge(guarantee.failed_step), under_way
         )
@@ -277,15 +290,25 @@ class GuaranteeAdmin(ReadOnlyAdmin):
 
     @admin.display(description="amount", ordering="payment__amount")
     def amount(self, guarantee: Guarantee) -> str:
-        return f"{guarantee.payment.amount} {guarantee.payment.currency}"
+        return format_money(guarantee.payment.amount, guarantee.payment.currency)
 
     @admin.display(description="age", ordering="-created_at")
     def age(self, guarantee: Guarantee) -> str:
         return timesince(guarantee.created_at, depth=1)
 
+    @admin.display(description="attempts")
+    def attempts_at_step(self, guarantee: Guarantee) -> str:
+        """The calls of the step in flight, queued or failed, since it was last asked for."""
+        step = guarantee.step_in_flight or guarantee.pending_step or guarantee.failed_step
+        if not step:
+            return "—"
+        attempts = selectors.step_attempts(guarantees=[guarantee]).get(guarantee.pk, 0)
+        return f"{attempts} call(s) of {step.replace('_', ' ')}"
+
     @admin.display(description="last error")
     def last_error(self, guarantee: Guarantee) -> str:
-        if not guarantee.last_error_message:
+        # Only while the failure stands: an error the step has since got past is history.
+        if not (guarantee.failed_step and guarantee.last_error_message):
             return "—"
         return format_html(
             '<span title="{}">{}</span>',
@@ -301,6 +324,14 @@ class GuaranteeAdmin(ReadOnlyAdmin):
         url = reverse("admin:checkout_order_change", args=[order.pk])
         return format_html('<a href="{}">{}</a>', url, order.number)
 
+    @admin.display(description="integration")
+    def integration_link(self, guarantee: Guarantee) -> str:
+        """The integration; a link to its form only for whom may open it (not ops)."""
+        url = getattr(guarantee, "integration_url", "")
+        if not url:
+            return str(guarantee.integration)
+        return format_html('<a href="{}">{}</a>', url, guarantee.integration)
+
     def render_change_form(
         self,
         request: HttpRequest,
@@ -311,6 +342,12 @@ class GuaranteeAdmin(ReadOnlyAdmin):
         obj: Guarantee | None = None,
     ) -> HttpResponse:
         if obj is not None:
+            if request.user.has_perm("infinitepay.view_infinitepayintegration"):
+                # Read by the integration field; not a field of the model.
+                url = reverse(
+                    "admin:infinitepay_infinitepayintegration_change", args=[obj.integration_id]
+                )
+                setattr(obj, "integration_url", url)  # noqa: B010
             context["progress"] = selectors.guarantee_progress(guarantee=obj)
             context["progress_url"] = reverse("admin:infinitepay_guarantee_progress", args=[obj.pk])
             context["operations"] = [
@@ -373,6 +410,12 @@ class GuaranteeAdmin(ReadOnlyAdmin):
         ):
             raise PermissionDenied
         back = reverse("admin:infinitepay_guarantee_change", args=[guarantee.pk])
+        # The dashboard's prompt comes back to the dashboard; only to a page of this site.
+        asked_back = request.POST.get("back", "")
+        if asked_back and url_has_allowed_host_and_scheme(
+            asked_back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        ):
+            back = asked_back
         if operation in ASKING_FIRST:
             asking = self.ask_first(request, [guarantee.pk], operation, back_url=back)
             if asking is not None:
@@ -562,7 +605,7 @@ class ApiCallAdmin(ReadOnlyAdmin):
 
     @admin.display(description="outcome", ordering="outcome")
     def outcome_badge(self, call: ApiCall) -> SafeString:
-        return outcome_badge(call.outcome)
+        return call_outcome_badge(call)
 
     @admin.display(description="errors")
     def errors(self, call: ApiCall) -> str:

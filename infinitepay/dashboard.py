@@ -24,10 +24,12 @@ from django.utils.safestring import SafeString, mark_safe
 from pygal.etree import etree  # type: ignore[import-untyped]
 from pygal.style import Style  # type: ignore[import-untyped]
 
+from backoffice.money import format_money
 from checkout.models import Payment
 
 from . import selectors
 from .models import ApiCall, InfinitePayIntegration
+from .operations import Operation
 from .states import State
 from .templatetags.infinitepay_admin import (
     AMBER,
@@ -74,6 +76,8 @@ def dashboard_view(request: HttpRequest) -> TemplateResponse:
         "calls_chart": calls_chart(selectors.calls_per_hour(hours=HOURS, now=now)),
         "states_chart": states_chart(counts.by_state),
         "oldest_failed": list(selectors.oldest_failed()),
+        "activation_denials": list(selectors.activation_denials()),
+        "may_cancel": request.user.has_perm(f"infinitepay.{Operation.CANCEL.permission}"),
         "health": integrations_health(),
         "days": DAYS,
         "hours": HOURS,
@@ -84,7 +88,9 @@ def dashboard_view(request: HttpRequest) -> TemplateResponse:
 
 def tiles(counts: selectors.StateCounts, attention: selectors.Attention) -> list[Tile]:
     guarantees = reverse("admin:infinitepay_guarantee_changelist")
-    held = " · ".join(f"{held.amount:,.2f} {held.currency}" for held in attention.activation_denied)
+    held = " · ".join(
+        format_money(held.amount, held.currency) for held in attention.activation_denied
+    )
     return [
         Tile("Failed steps", counts.failed, f"{guarantees}?failed=yes", alarm=counts.failed > 0),
         Tile(

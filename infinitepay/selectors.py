@@ -271,6 +271,15 @@ def oldest_failed(*, limit: int = 10) -> QuerySet[Guarantee]:
     )
 
 
+def activation_denials(*, limit: int = 10) -> QuerySet[Guarantee]:
+    """Activation denials still holding buyers' limits, oldest first, with nothing under way."""
+    return (
+        Guarantee.objects.filter(state=State.ACTIVATION_DENIED, pending_step="", step_in_flight="")
+        .select_related("payment__order__customer", "integration")
+        .order_by("updated_at")[:limit]
+    )
+
+
 def orders_per_day(*, days: int, now: datetime | None = None) -> dict[date, dict[str, int]]:
     """Orders placed on each of the last `days` days (shop time), by payment status.
 
@@ -311,3 +320,54 @@ def calls_per_hour(*, hours: int, now: datetime | None = None) -> dict[datetime,
     for row in rows:
         per_hour.setdefault(timezone.localtime(row["hour"]), {})[row["outcome"]] = row["n"]
     return per_hour
+
+
+# --- The step under way or failed, as ops count it -------------------------------------------
+
+
+def step_attempts(*, guarantees: Collection[Guarantee]) -> dict[int, int]:
+    """How many calls the step each guarantee is at (in flight, queued or failed) has made.
+
+    Counted since the step's run began: the guarantee's last change of state, corrected
+    debtor data, or the failure before (a Retry starts a run). `Guarantee.attempts` cannot
+    tell this: the pipeline starts it again when it gives up on a step and asks InfinitePay
+    for the status, so a step that failed after six calls would read "1". Two queries for
+    any number of rows.
+    """
+    at_step = {
+        g.pk: (g.step_in_flight or g.pending_step or g.failed_step, bool(g.failed_step))
+        for g in guarantees
+        if g.step_in_flight or g.pending_step or g.failed_step
+    }
+    if not at_step:
+        return {}
+    boundaries: dict[int, list[tuple[datetime, str]]] = {pk: [] for pk in at_step}
+    for pk, kind, at in GuaranteeEvent.objects.filter(
+        guarantee_id__in=at_step, kind__in=RUN_BOUNDARIES
+    ).values_list("guarantee_id", "kind", "at"):
+        boundaries[pk].append((at, kind))
+    window: dict[int, tuple[datetime | None, datetime | None]] = {}
+    for pk, (_, failed) in at_step.items():
+        marks = sorted(boundaries[pk])
+        end = None
+        if failed and marks and marks[-1][1] == GuaranteeEvent.Kind.STEP_FAILED:
+            end = marks.pop()[0]  # the failure that ended the run
+        window[pk] = (marks[-1][0] if marks else None, end)
+    counts = dict.fromkeys(at_step, 0)
+    calls = ApiCall.objects.filter(guarantee_id__in=at_step).order_by()
+    for pk, step, created_at in calls.values_list("guarantee_id", "step", "created_at"):
+        start, end = window[pk]
+        if (
+            step == at_step[pk][0]
+            and (start is None or created_at >= start)
+            and (end is None or created_at <= end)
+        ):
+            counts[pk] += 1
+    return counts
+
+
+RUN_BOUNDARIES = [
+    GuaranteeEvent.Kind.STATE_CHANGED,
+    GuaranteeEvent.Kind.DEBTOR_CORRECTED,
+    GuaranteeEvent.Kind.STEP_FAILED,
+]

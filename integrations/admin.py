@@ -55,7 +55,9 @@ class WarnOfRemovalImpact(admin.ModelAdmin):
 
 @admin.register(Integration)
 class IntegrationAdmin(WarnOfRemovalImpact, admin.ModelAdmin):
-    list_display = ["name", "type", "status", "health", "default_owner", "created_at"]
+    list_display = ["name_link", "type", "status", "health", "default_owner", "created_at"]
+    # The name links to the type's own form only for whom may open it (ops may not).
+    list_display_links = None
     list_filter = ["type", "status"]
     search_fields = ["name", "label"]
     list_select_related = ["default_owner"]
@@ -65,7 +67,15 @@ class IntegrationAdmin(WarnOfRemovalImpact, admin.ModelAdmin):
     def get_changelist_instance(self, request: HttpRequest):
         changelist = super().get_changelist_instance(request)
         attach_health(changelist.result_list)
+        attach_form_links(request, self.admin_site, changelist.result_list)
         return changelist
+
+    @admin.display(description="name", ordering="name")
+    def name_link(self, integration: Integration) -> str:
+        url = getattr(integration, "form_url", "")
+        if not url:
+            return integration.name
+        return format_html('<a href="{}">{}</a>', url, integration.name)
 
     def changelist_view(self, request: HttpRequest, extra_context=None) -> HttpResponse:
         if request.method == "GET":
@@ -189,6 +199,23 @@ def attach_health(integrations: Iterable[Integration]) -> None:
         for integration in members:
             # Read by the list's health column; not a field of the model.
             setattr(integration, "health_summary", lines.get(integration.pk, ""))  # noqa: B010
+
+
+def attach_form_links(
+    request: HttpRequest, site: admin.AdminSite, integrations: Iterable[Integration]
+) -> None:
+    """Give each listed integration the URL of its type's form, if the user may open it."""
+    may_open: dict[str, bool] = {}
+    for integration in integrations:
+        model = registry.get_type(integration.type).model
+        if integration.type not in may_open:
+            model_admin = site._registry.get(model)
+            may_open[integration.type] = model_admin is not None and (
+                model_admin.has_view_or_change_permission(request)
+            )
+        url = typed_admin_url(model, "change", integration.pk) if may_open[integration.type] else ""
+        # Read by the list's name column; not a field of the model.
+        setattr(integration, "form_url", url)  # noqa: B010
 
 
 class IntegrationTypeAdmin(WarnOfRemovalImpact, TranslationAdmin):

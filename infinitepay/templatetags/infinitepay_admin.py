@@ -1,12 +1,15 @@
 """Coloured badges for guarantee states and API call outcomes, and a guarantee's timeline."""
 
+from decimal import Decimal
+
 from django import template
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
+from backoffice.money import format_money
 from infinitepay import selectors
 from infinitepay.models import ApiCall, Guarantee
-from infinitepay.states import State
+from infinitepay.states import State, Step
 
 register = template.Library()
 
@@ -63,6 +66,23 @@ def failed_badge(step: str) -> SafeString:
 def outcome_badge(outcome: str) -> SafeString:
     outcome = ApiCall.Outcome(outcome)
     return badge(outcome.label, OUTCOME_COLOURS[outcome])
+
+
+@register.filter
+def money(amount: Decimal, currency: str) -> str:
+    """`{{ amount|money:currency }}`: e.g. "1,197.02 EUR"."""
+    return format_money(amount, currency)
+
+
+@register.filter
+def call_outcome_badge(call: ApiCall) -> SafeString:
+    """A call's outcome; a check status that found nothing says so, it denied nothing."""
+    if call.step == Step.CHECK_STATUS and call.outcome == ApiCall.Outcome.DENIED:
+        return badge(NOTHING_HELD, GREY)
+    return outcome_badge(call.outcome)
+
+
+NOTHING_HELD = "Not found at InfinitePay"
 
 
 @register.simple_tag

@@ -157,3 +157,46 @@ def test_ops_see_the_dashboard_and_staff_without_the_role_get_the_403_page(clien
     assert "Not open to your role" in page
     assert "in no role" in page
     assert 'id="dashboard-link"' not in page
+
+
+def test_an_activation_denial_is_canceled_from_the_dashboard_after_asking(
+    client, place, infinitepay, buyer, django_capture_on_commit_callbacks
+):
+    from django.contrib.auth.models import Group
+
+    from sandbox.accounts import DENIED_AT_ACTIVATION
+
+    buyer.customer.vat_id = DENIED_AT_ACTIVATION.vat_id
+    buyer.customer.save()
+    infinitepay.auto_capture = infinitepay.auto_activation = True
+    infinitepay.save()
+    denied = place(infinitepay)
+    assert denied.state == State.ACTIVATION_DENIED
+    ops = StaffUserFactory()
+    ops.groups.add(Group.objects.get(name="Payment ops"))
+    client.force_login(ops)
+
+    page = client.get(URL).content.decode()
+    cancel = reverse("admin:infinitepay_guarantee_cancel", args=[denied.pk])
+    assert f'action="{cancel}"' in page
+    assert "Cancel to release the limit" in page
+    asking = client.post(cancel, {"back": URL})
+    assert asking.status_code == 200  # Cancel asks first, with the amount
+    assert "cancelOrder" in asking.content.decode()
+    denied.refresh_from_db()
+    assert denied.state == State.ACTIVATION_DENIED
+
+    with django_capture_on_commit_callbacks(execute=True):
+        done = client.post(cancel, {"back": URL, "confirm": "yes"})
+    assert done.url == URL
+    denied.refresh_from_db()
+    assert denied.state == State.CANCELED
+    assert "No activation denial holds a buyer's limit." in client.get(URL).content.decode()
+
+
+def test_who_may_not_cancel_is_not_offered_it_on_the_dashboard(client):
+    GuaranteeFactory(state=State.ACTIVATION_DENIED)
+    user = StaffUserFactory()
+    user.user_permissions.add(Permission.objects.get(codename="view_guarantee"))
+    client.force_login(user)
+    assert "Cancel to release the limit" not in client.get(URL).content.decode()

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from checkout.models import Payment
 from infinitepay import selectors
-from infinitepay.models import ApiCall
+from infinitepay.models import ApiCall, GuaranteeEvent
 from infinitepay.states import State, Step
 from tests.factories import StaffUserFactory
 from tests.infinitepay.factories import GuaranteeFactory
@@ -357,6 +357,21 @@ def test_ops_cannot_see_the_credentials(ops_client, infinitepay):
     response = ops_client.get(reverse("admin:integrations_integration_changelist"))
     assert response.status_code == 200
     assert "demo-password" not in response.content.decode()
+    # Nor are they shown a link they cannot follow: the name is plain text for them.
+    assert url not in response.content.decode()
+    assert infinitepay.name in response.content.decode()
+
+
+def test_only_who_may_open_an_integration_is_shown_a_link_to_it(
+    ops_client, admin_client, infinitepay
+):
+    guarantee = GuaranteeFactory(integration=infinitepay)
+    url = reverse("admin:infinitepay_infinitepayintegration_change", args=[infinitepay.pk])
+    page = reverse("admin:infinitepay_guarantee_change", args=[guarantee.pk])
+    integrations = reverse("admin:integrations_integration_changelist")
+    assert url in admin_client.get(page).content.decode()
+    assert url in admin_client.get(integrations).content.decode()
+    assert url not in ops_client.get(page).content.decode()
 
 
 def test_ops_operate_guarantees_and_read_orders(ops_client, run, place, infinitepay):
@@ -410,7 +425,24 @@ def test_the_demo_users_have_their_roles():
     assert [g.name for g in ops.groups.all()] == ["Payment ops"]
     assert ops.has_perm("infinitepay.retry_guarantee")
     assert not ops.has_perm("infinitepay.view_infinitepayintegration")
-    assert [g.name for g in users.get(username="admin").groups.all()] == ["Payment admins"]
+    assert ops.has_perm("infinitepay.view_guaranteeevent")
+    admin = users.get(username="admin")
+    assert not admin.is_superuser
+    assert [g.name for g in admin.groups.all()] == ["Payment admins"]
+    assert admin.has_perm("infinitepay.change_infinitepayintegration")
+    assert admin.has_perm("infinitepay.view_guaranteeevent")
+    assert not admin.has_perm("infinitepay.retry_guarantee")
+    assert not admin.has_perm("auth.change_user")
+    assert users.get(username="setup").is_superuser
+
+
+def test_seeding_again_puts_an_earlier_superuser_admin_in_its_role():
+    from django.contrib.auth import get_user_model
+    from django.core.management import call_command
+
+    StaffUserFactory(username="admin", is_superuser=True)
+    call_command("seed_demo", stdout=None)
+    assert not get_user_model().objects.get(username="admin").is_superuser
 
 
 # --- Integration health -------------------------------------------------------------------
@@ -463,3 +495,61 @@ def test_the_integrations_list_reads_health_in_constant_queries(
     with CaptureQueriesContext(connection) as many:
         admin_client.get(url)
     assert len(many) == len(few)
+
+
+# --- What a failed step's figures say -------------------------------------------------------
+
+
+def test_a_failed_step_counts_the_calls_it_made_not_the_check_after_it(admin_client):
+    # Capture gave up after six calls; the pipeline then asked for the status (attempts: 1),
+    # which found nothing held.
+    guarantee = GuaranteeFactory(state=State.RESERVED, failed_step=Step.CAPTURE, attempts=1)
+    GuaranteeEvent.objects.create(
+        guarantee=guarantee,
+        kind=GuaranteeEvent.Kind.STATE_CHANGED,
+        text="New → Reserved",
+        at=timezone.now() - timedelta(minutes=5),
+    )
+    for attempt in range(1, 7):
+        ApiCall.objects.create(
+            guarantee=guarantee,
+            operation="captureOrder",
+            step=Step.CAPTURE,
+            attempt=attempt,
+            outcome=ApiCall.Outcome.TRANSIENT,
+        )
+    ApiCall.objects.create(
+        guarantee=guarantee,
+        operation="checkStatus",
+        step=Step.CHECK_STATUS,
+        attempt=1,
+        outcome=ApiCall.Outcome.DENIED,
+        provider_status="0",
+    )
+    GuaranteeEvent.objects.create(
+        guarantee=guarantee, kind=GuaranteeEvent.Kind.STEP_FAILED, text="Capture: gave up"
+    )
+
+    page = admin_client.get(reverse("admin:infinitepay_guarantee_change", args=[guarantee.pk]))
+    text = page.content.decode()
+    assert "6 call(s) of capture" in text
+    assert "Not found at InfinitePay" in text  # the check found nothing: it denied nothing
+    listed = admin_client.get(LIST_URL, {"failed": "yes"}).content.decode()
+    assert "6 attempt(s)" in listed
+    assert "1 attempt(s)" not in listed
+    calls = admin_client.get(reverse("admin:infinitepay_apicall_changelist")).content.decode()
+    assert calls.count("Not found at InfinitePay") == 1
+
+
+def test_the_error_shows_only_while_the_step_stays_failed(admin_client, failed, run):
+    page = reverse("admin:infinitepay_guarantee_change", args=[failed.pk])
+    assert 'class="errornote"' in admin_client.get(page).content.decode()
+    run(button("retry", failed))
+    failed.refresh_from_db()
+    assert failed.state == State.RESERVED
+    assert 'class="errornote"' not in admin_client.get(page).content.decode()
+
+
+def test_money_in_the_lists_is_in_the_languages_format(admin_client):
+    GuaranteeFactory(payment__amount="1197.02", payment__currency="EUR")
+    assert "1,197.02 EUR" in admin_client.get(LIST_URL).content.decode()
