@@ -17,7 +17,7 @@ from backoffice.demo import DEMO_PASSWORD
 from checkout import services as checkout_services
 from infinitepay.models import Guarantee, InfinitePayIntegration
 from infinitepay.states import State, Step
-from sandbox.accounts import Account
+from sandbox.accounts import DENIED_AT_ACTIVATION, Account
 from tests.browser.conftest import ARTIFACTS, WORKER_ENV, log_in
 from tests.factories import StaffUserFactory
 from tests.processes import wait_for
@@ -179,3 +179,50 @@ def test_an_admin_checks_the_connection_before_saving(wide_page, live_url, sandb
     page.get_by_role("button", name="Save", exact=True).click()
     expect(page.locator(".messagelist")).to_contain_text("was added successfully")
     assert InfinitePayIntegration.objects.get().password == account.password
+
+
+def test_ops_cancel_an_activation_denial_from_the_dashboards_prompt(
+    wide_page, live_url, sandbox, ready_cart, buyer, infinitepay
+):
+    page = wide_page
+    buyer.customer.vat_id = DENIED_AT_ACTIVATION.vat_id
+    buyer.customer.save()
+    infinitepay.auto_capture = infinitepay.auto_activation = True
+    infinitepay.save()
+    cart = ready_cart(infinitepay, debtor_email="ap@muster.example", legal_form="gmbh")
+    order = checkout_services.place_order(
+        buyer=buyer, checkout_token=cart.checkout_token, buyer_ip="203.0.113.7"
+    )
+    denied = Guarantee.objects.get(payment__order=order)
+    wait_for(
+        lambda: Guarantee.objects.filter(
+            pk=denied.pk, state=State.ACTIVATION_DENIED, pending_step="", step_in_flight=""
+        ).exists(),
+        timeout=30,
+        what="the activation to be denied",
+    )
+    ops = member_of("Payment ops", "olga")
+    log_in(page, live_url, ops.username, admin=True)
+
+    page.locator("#dashboard-link").click()
+    prompt = page.locator("#activation-denials tbody tr", has_text=order.number)
+    expect(prompt).to_contain_text("EUR")
+    screenshot(page, "dashboard-activation-denied")
+    prompt.get_by_role("button", name="Cancel to release the limit").click()
+
+    # Cancel asks first, with the amount and the call it makes.
+    expect(page.locator("#content")).to_contain_text("cancelOrder")
+    screenshot(page, "cancel-confirmation")
+    page.get_by_role("button", name="Yes, cancel and release the limit").click()
+    expect(page.locator(".messagelist")).to_contain_text("Cancel: 1 queued, 0 skipped.")
+    expect(page.locator("#activation-denials")).to_be_visible()  # back on the dashboard
+    wait_for(
+        lambda: Guarantee.objects.filter(pk=denied.pk, state=State.CANCELED).exists(),
+        timeout=30,
+        what="the guarantee to be canceled",
+    )
+    page.reload()
+    expect(page.locator("#activation-denials")).to_contain_text(
+        "No activation denial holds a buyer's limit."
+    )
+    screenshot(page, "dashboard-limit-released")
