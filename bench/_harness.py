@@ -246,15 +246,10 @@ def start_process(
     return process
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def start_sandbox(stack: contextlib.ExitStack):  # -> tuple[SandboxHandle, Process]
     """Start `python -m sandbox` on a free port; return a handle on it and it."""
     from sandbox.handle import SandboxHandle
+    from tests.processes import free_port
 
     port = free_port()
     process = start_process(
@@ -273,30 +268,20 @@ def start_gunicorn(
     stack: contextlib.ExitStack, *, env: dict[str, str], workers: int, threads: int
 ) -> tuple[str, Process]:
     """Start gunicorn (gthread workers) on a free port; return its base URL and process."""
+    from tests.processes import free_port, server_argv
+
     port = free_port()
     process = start_process(
         stack,
         f"gunicorn-{port}",
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "backoffice.wsgi:application",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            str(workers),
-            "--worker-class",
-            "gthread",
-            "--threads",
-            str(threads),
-            "--backlog",
-            "2048",
-            # Longer than the buyers' clients keep idle connections: otherwise gunicorn may
-            # close one just as a client reuses it ("Server disconnected").
-            "--keep-alive",
-            "75",
-        ],  # fmt: skip
+        # Idle connections are kept longer than the buyers' clients keep them: otherwise
+        # gunicorn may close one just as a client reuses it ("Server disconnected").
+        server_argv(
+            port=port,
+            workers=workers,
+            threads=threads,
+            extra=["--backlog", "2048", "--keep-alive", "75"],
+        ),
         env=env,
     )
     base_url = f"http://127.0.0.1:{port}"
@@ -317,29 +302,12 @@ def start_worker(
     queues: str = "celery",
 ) -> Process:
     """Start `celery worker --pool threads`; return once it is ready to consume."""
+    from tests.processes import worker_argv
+
     process = start_process(
         stack,
         name,
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "backoffice",
-            "worker",
-            "--pool",
-            "threads",
-            "--concurrency",
-            str(concurrency),
-            "--queues",
-            queues,
-            "--loglevel",
-            "INFO",
-            "--without-gossip",
-            "--without-mingle",
-            "--hostname",
-            f"{name}@%h",
-        ],  # fmt: skip
+        worker_argv(concurrency=concurrency, hostname=f"{name}@%h", queues=queues),
         env=env,
     )
     process.hostname = f"{name}@{socket.gethostname()}"

@@ -12,7 +12,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import httpx
@@ -93,30 +93,36 @@ class _ProductProcess:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
 
 
+def worker_argv(
+    *, concurrency: int, hostname: str, queues: str = "", extra: Sequence[str] = ()
+) -> list[str]:
+    """The command line of a product worker: Celery's thread pool, as in production."""
+    return [
+        sys.executable, "-m", "celery", "-A", "backoffice", "worker",
+        "--pool", "threads", "--concurrency", str(concurrency),
+        *(["--queues", queues] if queues else []),
+        "--loglevel", "INFO", "--without-gossip", "--without-mingle",
+        "--hostname", hostname,
+        *extra,
+    ]  # fmt: skip
+
+
+def server_argv(*, port: int, workers: int, threads: int, extra: Sequence[str] = ()) -> list[str]:
+    """The command line of the product's web server: gunicorn with threaded workers."""
+    return [
+        sys.executable, "-m", "gunicorn", "backoffice.wsgi:application",
+        "--bind", f"127.0.0.1:{port}",
+        "--workers", str(workers), "--worker-class", "gthread", "--threads", str(threads),
+        *extra,
+    ]  # fmt: skip
+
+
 class WorkerProcess(_ProductProcess):
     """A `celery worker` subprocess with a thread pool, sharing this test's database."""
 
     def start(self) -> "WorkerProcess":
-        self._launch(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "backoffice",
-                "worker",
-                "--pool",
-                "threads",
-                "--concurrency",
-                "8",
-                "--loglevel",
-                "INFO",
-                "--without-gossip",
-                "--without-mingle",
-                "--hostname",
-                f"test-{os.getpid()}-{time.monotonic_ns()}@%h",
-            ]  # fmt: skip
-        )
+        hostname = f"test-{os.getpid()}-{time.monotonic_ns()}@%h"
+        self._launch(worker_argv(concurrency=8, hostname=hostname))
         return self
 
 
@@ -133,20 +139,7 @@ class ServerProcess(_ProductProcess):
 
     def start(self) -> "ServerProcess":
         self._launch(
-            [
-                sys.executable,
-                "-m",
-                "gunicorn",
-                "backoffice.wsgi:application",
-                "--bind",
-                f"127.0.0.1:{self.port}",
-                "--workers",
-                "2",
-                "--threads",
-                "4",
-                "--access-logfile",
-                "-",
-            ]  # fmt: skip
+            server_argv(port=self.port, workers=2, threads=4, extra=["--access-logfile", "-"])
         )
         wait_for(self._answers, timeout=30, what=f"the web server at {self.url}\n{self.log()}")
         return self

@@ -4,7 +4,6 @@ import json
 import logging
 import os
 import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -12,7 +11,7 @@ from pathlib import Path
 from kombu import Connection
 
 from backoffice.celery import app
-from tests.processes import ROOT, wait_for
+from tests.processes import ROOT, wait_for, worker_argv
 
 BURST = 500
 
@@ -150,27 +149,11 @@ def start_worker(*, folder: Path, database: Path, log: Path) -> subprocess.Popen
         "CELERY_BROKER_FOLDER": str(folder),
     }
     return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "backoffice",
-            "worker",
-            "--pool",
-            "threads",
-            "--concurrency",
-            "8",
-            "--loglevel",
-            "INFO",
-            "--without-gossip",
-            "--without-mingle",
-            "--without-heartbeat",
-            "--include",
-            "tests.backoffice.delivery_tasks",
-            "--hostname",
-            f"file-broker-{os.getpid()}@%h",
-        ],  # fmt: skip
+        worker_argv(
+            concurrency=8,
+            hostname=f"file-broker-{os.getpid()}@%h",
+            extra=["--without-heartbeat", "--include", "tests.backoffice.delivery_tasks"],
+        ),
         cwd=ROOT,
         env=env,
         stdout=log.open("ab"),
