@@ -100,7 +100,7 @@ def test_a_runaway_expression_is_stopped_at_checkout_logged_and_skipped(
     runaway = make_rule(name="Runaway", expression=expression, sort_order=1)
     with caplog.at_level(logging.WARNING, logger="payment_rules.evaluator"):
         methods, seconds = timed(applicable_methods, context=checkout())
-    assert seconds < 3  # unbounded, it takes minutes; the margin keeps a busy machine out
+    assert seconds < 10  # unbounded, it takes minutes; the margin keeps a busy machine out
     assert [m.identifier for m in methods] == [infinitepay.method_identifier]
     assert f"Payment rule {runaway.pk} ('Runaway') dropped" in caplog.text
     outcome, detail = outcome_of(runaway, checkout())
@@ -113,7 +113,7 @@ def test_the_simulator_shows_a_stopped_expression_as_failed_with_the_reason(
 ):
     make_rule(name="Runaway", expression=RUNAWAY_EXPRESSIONS[1])
     response, seconds = timed(simulate, admin_client=admin_client, customer_name="ACME GmbH")
-    assert seconds < 2
+    assert seconds < 10  # unbounded, it takes minutes; the margin keeps a busy machine out
     body = response.content.decode()
     assert "Expression failed: Stopped: " in body
     assert "No payment method: the buyer cannot check out." in body
@@ -137,7 +137,7 @@ def test_a_catastrophic_pattern_answers_at_once_and_the_rule_is_skipped(
     catastrophic = make_rule(name="Nested quantifiers", expression='customer.name =~ "(a+)+$"')
     context = checkout_by(CATASTROPHIC_NAME)
     methods, seconds = timed(applicable_methods, context=context)
-    assert seconds < 3  # unbounded, it takes minutes; the margin keeps a busy machine out
+    assert seconds < 10  # unbounded, it takes minutes; the margin keeps a busy machine out
     assert [m.identifier for m in methods] == [infinitepay.method_identifier]
     assert outcome_of(catastrophic, context)[0] == RuleOutcome.EXPRESSION_FALSE
     # The pattern keeps its meaning: a name of a's alone matches.
@@ -147,7 +147,7 @@ def test_a_catastrophic_pattern_answers_at_once_and_the_rule_is_skipped(
 def test_the_simulator_answers_a_catastrophic_pattern_at_once(admin_client, make_rule):
     make_rule(name="Nested quantifiers", expression='customer.name =~~ "(a+)+$"')
     response, seconds = timed(simulate, admin_client=admin_client, customer_name=CATASTROPHIC_NAME)
-    assert seconds < 2
+    assert seconds < 10  # unbounded, it takes minutes; the margin keeps a busy machine out
     assert "Expression is false" in response.content.decode()
 
 
@@ -165,7 +165,7 @@ def test_a_pattern_from_checkout_data_runs_in_linear_time_too(make_rule, fallbac
     rule = make_rule(name="Pattern from data", expression="customer.name =~ buyer.email")
     context = checkout_by(CATASTROPHIC_NAME, email="(a+)+$")
     methods, seconds = timed(applicable_methods, context=context)
-    assert seconds < 3  # unbounded, it takes minutes; the margin keeps a busy machine out
+    assert seconds < 10  # unbounded, it takes minutes; the margin keeps a busy machine out
     assert [m.identifier for m in methods] == [infinitepay.method_identifier]
     assert outcome_of(rule, context)[0] == RuleOutcome.EXPRESSION_FALSE
 
@@ -214,7 +214,7 @@ def test_the_rule_form_refuses_constants_that_would_grow_without_bound(
     response, seconds = timed(
         admin_client.post, path=ADD_URL, data=rule_form(infinitepay, expression)
     )
-    assert seconds < 2
+    assert seconds < 10  # unbounded, it takes minutes; the margin keeps a busy machine out
     assert message in response.content.decode()
     assert not PaymentRule.objects.exists()
 
