@@ -53,11 +53,16 @@ PRODUCTION_ENV = {
 CONN_MAX_AGE = "60"
 
 _database_name = ""
+# Benchmarks share Redis db 7 and flush it: one run at a time on a server (a run started
+# meanwhile waits). The lock is PostgreSQL's, held by a connection open for the whole run.
+BENCHMARK_LOCK = 7_000_007
+_lock_connection = None
 
 
 def configure(name: str) -> str:
     """Set this run's environment and Django up; return the database name (not yet created)."""
     global _database_name
+    _take_benchmark_lock()
     _database_name = f"bench_{name}_{os.getpid()}"
     # Ctrl-C and kill both unwind the run: its processes stop and its database is dropped.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
@@ -72,6 +77,22 @@ def configure(name: str) -> str:
 
     django.setup()
     return _database_name
+
+
+def _take_benchmark_lock() -> None:
+    """Wait until no other benchmark runs against this PostgreSQL and Redis; once a process."""
+    global _lock_connection
+    if _lock_connection is not None:
+        return
+    import psycopg
+
+    _lock_connection = psycopg.connect(f"{POSTGRES_URL}/postgres", autocommit=True)
+    (taken,) = _lock_connection.execute(
+        "SELECT pg_try_advisory_lock(%s)", (BENCHMARK_LOCK,)
+    ).fetchone()
+    if not taken:
+        print("another benchmark is running here (they share Redis db 7): waiting for it")
+        _lock_connection.execute("SELECT pg_advisory_lock(%s)", (BENCHMARK_LOCK,))
 
 
 @contextlib.contextmanager
