@@ -73,7 +73,7 @@ class InfinitePayIntegrationAdmin(IntegrationTypeAdmin):
 # Operations that ask first: Activate for the delivery date, Cancel for a confirmation,
 # Correct debtor data for the e-mail and legal form.
 ASKING_FIRST = frozenset({Operation.ACTIVATE, Operation.CANCEL, Operation.CORRECT_DEBTOR_DATA})
-MAX_REASONS_SHOWN = 10
+MAX_ORDERS_PER_REASON = 10
 
 
 class CorrectDebtorDataForm(DebtorDataForm):
@@ -530,15 +530,24 @@ def operation_url_name(operation: Operation) -> str:
 
 
 def describe_report(operation: Operation, report: OperationReport) -> str:
-    """E.g. "Capture: 2 queued, 1 skipped (ORD-7-P3: Capture is already under way.)"."""
-    text = f"{operation.label}: {len(report.queued)} queued, {len(report.skipped)} skipped"
+    """Say what was queued and, grouped by reason, which orders were skipped.
+
+    E.g. "Capture: 12 queued; 3 skipped, Capture is already under way: ORD-1, ORD-2, ORD-3."
+    """
+    text = f"{operation.label}: {len(report.queued)} queued"
     if not report.skipped:
-        return text + "."
-    reasons = [f"{s.order_id}: {s.reason}" for s in report.skipped[:MAX_REASONS_SHOWN]]
-    more = len(report.skipped) - MAX_REASONS_SHOWN
-    if more > 0:
-        reasons.append(f"and {more} more")
-    return f"{text} ({'; '.join(reasons)})"
+        return f"{text}, 0 skipped."
+    by_reason: dict[str, list[str]] = defaultdict(list)
+    for skipped in report.skipped:
+        by_reason[skipped.reason.rstrip(".")].append(skipped.order_id)
+    groups = []
+    for reason, order_ids in sorted(by_reason.items(), key=lambda item: -len(item[1])):
+        shown = ", ".join(order_ids[:MAX_ORDERS_PER_REASON])
+        more = len(order_ids) - MAX_ORDERS_PER_REASON
+        if more > 0:
+            shown += f" and {more} more"
+        groups.append(f"{len(order_ids)} skipped, {reason}: {shown}")
+    return f"{text}; {'; '.join(groups)}."
 
 
 def state_counts_line() -> list[dict]:

@@ -14,7 +14,9 @@ from django.utils import timezone
 
 from checkout.models import Payment
 from infinitepay import selectors
+from infinitepay.admin import describe_report
 from infinitepay.models import ApiCall, GuaranteeEvent
+from infinitepay.operations import Operation, OperationReport, Skipped
 from infinitepay.states import State, Step
 from tests.factories import StaffUserFactory
 from tests.infinitepay.factories import GuaranteeFactory
@@ -194,7 +196,7 @@ def test_capture_in_bulk_skips_what_cannot_be_captured(run, place, infinitepay, 
     canceled = GuaranteeFactory(state=State.CANCELED, order_id="ORD-X-P1")
     response = run(*bulk("capture", [reserved, canceled]))
     assert said(response) == [
-        "Capture: 1 queued, 1 skipped (ORD-X-P1: Cannot capture a guarantee in state CANCELED.)"
+        "Capture: 1 queued; 1 skipped, Cannot capture a guarantee in state CANCELED: ORD-X-P1."
     ]
     assert state_of(reserved) == State.CAPTURED
     assert state_of(canceled) == State.CANCELED
@@ -297,6 +299,21 @@ def test_each_operation_is_logged_with_who_asked(run, admin_user, place, infinit
     assert entry.get_change_message() == "Check status requested."
 
 
+def test_skipped_orders_are_grouped_by_reason_with_the_longest_lists_cut_short():
+    under_way = "Capture is already under way."
+    canceled = "Cannot capture a guarantee in state CANCELED."
+    report = OperationReport(
+        queued=[1, 2],
+        skipped=[Skipped(10 + n, f"ORD-{n}", under_way) for n in range(12)]
+        + [Skipped(99, "ORD-C", canceled)],
+    )
+    assert describe_report(Operation.CAPTURE, report) == (
+        "Capture: 2 queued; 12 skipped, Capture is already under way: ORD-0, ORD-1, ORD-2, "
+        "ORD-3, ORD-4, ORD-5, ORD-6, ORD-7, ORD-8, ORD-9 and 2 more; "
+        "1 skipped, Cannot capture a guarantee in state CANCELED: ORD-C."
+    )
+
+
 # --- Double submission --------------------------------------------------------------------
 
 
@@ -309,7 +326,7 @@ def test_a_second_click_while_the_first_is_queued_sends_nothing(
         second = admin_client.post(*bulk("capture", [reserved]), follow=True)
     assert said(first) == ["Capture: 1 queued, 0 skipped."]
     assert said(second) == [
-        f"Capture: 0 queued, 1 skipped ({reserved.order_id}: Capture is already under way.)"
+        f"Capture: 0 queued; 1 skipped, Capture is already under way: {reserved.order_id}."
     ]
     assert len(enqueued) == 1
     enqueued[0]()  # the worker picks up the one task
@@ -321,8 +338,8 @@ def test_retry_clicked_twice_retries_once(run, failed, sandbox):
     run(button("retry", failed))
     again = run(button("retry", failed))
     assert said(again) == [
-        f"Retry: 0 queued, 1 skipped ({failed.order_id}: Only a failed step can be retried; "
-        "nothing has failed here.)"
+        "Retry: 0 queued; 1 skipped, Only a failed step can be retried; nothing has failed "
+        f"here: {failed.order_id}."
     ]
     assert sandbox.calls()["operations"]["reserveOrder"] == 3  # two failed, one good
 
