@@ -6,6 +6,11 @@ from .messages import LEGAL_FORMS
 from .models import SECRET_MAX_LENGTH, InfinitePayIntegration
 
 SECRET_FIELDS = ("password", "secret")
+# What each credential field says when one is stored; on add there is nothing to keep.
+STORED_NOTES = {
+    "password": "A password is stored; leave blank to keep it.",
+    "secret": "A secret is stored; leave blank to keep it.",
+}
 # The longest e-mail address there can be (RFC 5321 path less its brackets).
 MAX_EMAIL_LENGTH = 254
 
@@ -36,7 +41,7 @@ class InfinitePayIntegrationForm(forms.ModelForm):
         strip=False,
         validators=[validate_xml_text],
         widget=forms.PasswordInput(render_value=False),
-        help_text=InfinitePayIntegration._meta.get_field("password").help_text,
+        help_text="The API user's password. Stored encrypted.",
     )
     secret = forms.CharField(
         max_length=SECRET_MAX_LENGTH,
@@ -44,7 +49,7 @@ class InfinitePayIntegrationForm(forms.ModelForm):
         strip=False,
         validators=[validate_xml_text],
         widget=forms.PasswordInput(render_value=False),
-        help_text=InfinitePayIntegration._meta.get_field("secret").help_text,
+        help_text="The shared secret for the security code (SECURITY_CD). Stored encrypted.",
     )
 
     class Meta:
@@ -80,6 +85,10 @@ class InfinitePayIntegrationForm(forms.ModelForm):
         for name in SECRET_FIELDS:
             self.fields[name].required = creating
             self.initial[name] = ""
+            if self._stored[name]:
+                field = self.fields[name]
+                field.help_text = f"{field.help_text} {STORED_NOTES[name]}"
+                field.widget.attrs["placeholder"] = STORED_NOTES[name]
 
     def _clean_secret_field(self, name: str) -> str:
         value = self.cleaned_data.get(name, "")

@@ -127,6 +127,20 @@ def test_secrets_are_never_shown_back():
     assert "hidden!" not in html
 
 
+def test_the_form_says_a_password_and_a_secret_are_stored():
+    integration = InfinitePayIntegrationFactory(password="old-pass", secret="old-secret")
+    form = InfinitePayIntegrationForm(instance=integration)
+    html = form.as_p()
+    assert html.count("A password is stored; leave blank to keep it.") == 2  # help, placeholder
+    assert html.count("A secret is stored; leave blank to keep it.") == 2
+
+
+def test_a_new_integration_form_says_nothing_is_stored():
+    html = InfinitePayIntegrationForm().as_p()
+    assert "is stored" not in html
+    assert "leave blank" not in html
+
+
 def test_blank_secrets_on_edit_keep_the_stored_ones(valid_data):
     integration = InfinitePayIntegrationFactory(password="old-pass", secret="old-secret")
     valid_data.update(password="", secret="")
