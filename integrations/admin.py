@@ -12,6 +12,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
+from django.utils.timesince import timesince
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 from modeltranslation.admin import TranslationAdmin
@@ -85,11 +86,17 @@ class IntegrationAdmin(WarnOfRemovalImpact, admin.ModelAdmin):
     @admin.display(description="health")
     def health(self, integration: Integration) -> str:
         summary = getattr(integration, "health_summary", "")
-        if not summary:
+        last_check = describe_last_check(integration)
+        if not summary and not last_check:
             return "—"
         # A type's line starts with its verdict: "OK" or "Problem: …".
         verdict = "health-ok" if summary.startswith("OK") else "health-problem"
-        return format_html('<span class="{}">{}</span>', verdict, summary)
+        line = format_html('<span class="{}">{}</span>', verdict, summary) if summary else ""
+        if not last_check:
+            return line
+        check_verdict = "health-ok" if integration.last_check_ok else "health-problem"
+        check_line = format_html('<span class="{}">{}</span>', check_verdict, last_check)
+        return format_html("{}<br>{}", line, check_line) if line else check_line
 
     def add_view(self, request: HttpRequest, form_url: str = "", extra_context=None):
         """Ask which type to create, then hand over to that type's form."""
@@ -147,7 +154,7 @@ class IntegrationAdmin(WarnOfRemovalImpact, admin.ModelAdmin):
     def check_connection(self, request: HttpRequest, queryset) -> None:
         """One authenticated call per integration whose type talks to a provider."""
         for integration in queryset:
-            connected, message = check_connection_of(integration)
+            connected, message = check_saved_connection(integration)
             self.message_user(request, message, message_level(connected))
 
     @admin.action(description="Delete selected integrations", permissions=["delete"])
@@ -165,6 +172,28 @@ def check_connection_of(integration: Integration) -> registry.ConnectionCheck:
         return registry.get_type(integration.type).check_connection(integration)
     except UndecryptableSecret as error:
         return registry.ConnectionCheck(False, str(error))
+
+
+def check_saved_connection(integration: Integration) -> registry.ConnectionCheck:
+    """Check an integration's saved settings and keep the answer for the health column."""
+    check = check_connection_of(integration)
+    if check.connected is not None:
+        services.record_connection_check(
+            integration_id=integration.pk,
+            connected=check.connected,
+            detail=check.message.removeprefix(f"{integration}: "),
+        )
+    return check
+
+
+def describe_last_check(integration: Integration) -> str:
+    """E.g. "Last check: connected 5 minutes ago" or "Last check failed 2 minutes ago: …"."""
+    if integration.last_check_at is None:
+        return ""
+    ago = f"{timesince(integration.last_check_at)} ago"
+    if integration.last_check_ok:
+        return f"Last check: connected {ago}"
+    return f"Last check failed {ago}: {integration.last_check_detail}"
 
 
 def message_level(connected: bool | None) -> int:
@@ -260,7 +289,7 @@ class IntegrationTypeAdmin(WarnOfRemovalImpact, TranslationAdmin):
         ):
             raise PermissionDenied
         if integration is not None and "name" not in request.POST:
-            connected, message = check_connection_of(integration)
+            connected, message = check_saved_connection(integration)
             self.message_user(request, message, message_level(connected))
             return HttpResponseRedirect(typed_admin_url(self.model, "change", integration.pk))
         form_class = self.get_form(request, integration, change=integration is not None)

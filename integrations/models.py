@@ -42,6 +42,10 @@ class Integration(models.Model):  # type: ignore[django-manager-missing]  # a pl
         blank=True,
         help_text="The staff member responsible for this integration. Defaults to its creator.",
     )
+    # The last Check connection of the saved settings, shown in the list's health column.
+    last_check_at = models.DateTimeField(null=True, blank=True, editable=False)
+    last_check_ok = models.BooleanField(null=True, editable=False)
+    last_check_detail = models.TextField(blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

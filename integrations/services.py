@@ -1,5 +1,6 @@
 from django.db import transaction
 from django.db.models import QuerySet
+from django.utils import timezone
 
 from .models import Integration
 
@@ -10,3 +11,11 @@ def set_integrations_status(*, integrations: QuerySet[Integration], status: str)
     if status not in Integration.Status.values:
         raise ValueError(f"Unknown integration status: {status!r}")
     return integrations.exclude(status=status).update(status=status)
+
+
+def record_connection_check(*, integration_id: int, connected: bool, detail: str) -> None:
+    """Keep the last Check connection of an integration's saved settings."""
+    # An update, not a save: the settings themselves, and when they changed, stay as they are.
+    Integration.objects.filter(pk=integration_id).update(
+        last_check_at=timezone.now(), last_check_ok=connected, last_check_detail=detail
+    )

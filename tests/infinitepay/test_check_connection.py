@@ -134,3 +134,34 @@ def test_test_mode_picks_the_endpoint_and_connections_are_pooled(settings):
     timeout = test_client._http.timeout
     assert (timeout.connect, timeout.read) == (3.0, 20.0)
     assert repr(test_client.credentials).count("demo-password") == 0
+
+
+def test_the_last_check_shows_in_the_health_column(admin_client, sandbox):
+    good = InfinitePayIntegrationFactory(name="EU shop")
+    rejected = InfinitePayIntegrationFactory(name="UK shop", password="wrong")
+    never = InfinitePayIntegrationFactory(name="US shop")
+    check_from_list(admin_client, good, rejected)
+
+    html = admin_client.get(reverse(CHANGELIST)).content.decode()
+
+    assert "Last check: connected 0\xa0minutes ago" in html
+    assert "Last check failed 0\xa0minutes ago: credentials rejected." in html
+    assert html.count("Last check") == 2  # not for the one never checked
+    never.refresh_from_db()
+    assert never.last_check_at is None
+
+
+def test_checking_an_unsaved_form_keeps_no_result(admin_client, sandbox):
+    integration = InfinitePayIntegrationFactory(name="EU shop")
+    check = reverse(
+        "admin:infinitepay_infinitepayintegration_check_connection", args=[integration.pk]
+    )
+
+    admin_client.post(check)  # the saved settings, from the form's button without the form
+    integration.refresh_from_db()
+    assert integration.last_check_ok is True
+    checked_at = integration.last_check_at
+
+    admin_client.post(check, {"name": "EU shop", "username": "someone-else"})  # unsaved
+    integration.refresh_from_db()
+    assert integration.last_check_at == checked_at
