@@ -42,6 +42,7 @@ from .templatetags.infinitepay_admin import (
 
 DAYS = 30
 HOURS = 24
+LARGEST_DEBTORS = 10
 PAYMENT_COLOURS = {
     Payment.Status.PAID_IN_FULL: GREEN,
     Payment.Status.PENDING: BLUE,
@@ -75,8 +76,18 @@ def dashboard_view(request: HttpRequest) -> TemplateResponse:
         "orders_chart": orders_chart(selectors.orders_per_day(days=DAYS, now=now)),
         "calls_chart": calls_chart(selectors.calls_per_hour(hours=HOURS, now=now)),
         "states_chart": states_chart(counts.by_state),
+        **integration_calls_charts(selectors.calls_by_integration(hours=HOURS, now=now)),
+        "exposure_chart": exposure_chart(
+            selectors.open_exposure(by="integration"), title="Open exposure per integration"
+        ),
+        "debtors_chart": exposure_chart(
+            selectors.open_exposure(by="customer", limit=LARGEST_DEBTORS),
+            title=f"Open exposure of the {LARGEST_DEBTORS} largest debtors",
+        ),
         "oldest_failed": list(selectors.oldest_failed()),
         "activation_denials": list(selectors.activation_denials()),
+        "overdue_activations": list(selectors.overdue_activations(now=now)),
+        "stuck_in_flight": list(selectors.stuck_in_flight(now=now)),
         "may_cancel": request.user.has_perm(f"infinitepay.{Operation.CANCEL.permission}"),
         "health": integrations_health(),
         "days": DAYS,
@@ -178,6 +189,35 @@ def states_chart(by_state: Mapping[State, int]) -> SafeString:
         [{"value": by_state[state], "color": STATE_COLOURS[state]} for state in State],
     )
     _whole_number_axis(chart, max(by_state.values(), default=0))
+    return _svg(chart)
+
+
+def integration_calls_charts(calls: list[selectors.IntegrationCalls]) -> dict[str, SafeString]:
+    """The failure rate and the average call time of each integration, a chart each."""
+    names = [f"{row.integration} ({row.calls:,} calls)" for row in calls]
+    failures = _chart(pygal.HorizontalBar, colours=[AMBER])
+    failures.title = f"Calls with no usable answer, last {HOURS} hours, per integration (%)"
+    failures.show_legend = False
+    failures.x_labels = names
+    if calls:
+        failures.add("failed", [round(row.failure_rate * 100, 1) for row in calls])
+    latency = _chart(pygal.HorizontalBar, colours=[BLUE])
+    latency.title = f"Average call time, last {HOURS} hours, per integration (ms)"
+    latency.show_legend = False
+    latency.x_labels = names
+    if calls:
+        latency.add("ms", [row.average_ms for row in calls])
+    return {"failures_chart": _svg(failures), "latency_chart": _svg(latency)}
+
+
+def exposure_chart(exposure: list[selectors.Exposure], *, title: str) -> SafeString:
+    """Limits held by guarantees reserved or captured, not yet activated: one bar each."""
+    chart = _chart(pygal.HorizontalBar, colours=[BLUE])
+    chart.title = title
+    chart.show_legend = False
+    chart.x_labels = [f"{row.name} ({row.currency})" for row in exposure]
+    if exposure:
+        chart.add("open", [float(row.amount) for row in exposure])
     return _svg(chart)
 
 

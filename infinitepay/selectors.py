@@ -8,7 +8,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.contrib.admin.models import LogEntry
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import Count, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models import Avg, Count, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce, TruncDate, TruncHour
 from django.utils import timezone
 from django.utils.timesince import timesince
@@ -280,6 +280,40 @@ def activation_denials(*, limit: int = 10) -> QuerySet[Guarantee]:
     )
 
 
+def overdue_activations(*, now: datetime | None = None, limit: int = 10) -> QuerySet[Guarantee]:
+    """Captured guarantees not activated past their integration's shipping duration.
+
+    Captured is a state nothing but activation or cancellation leaves, so the last change of
+    a captured guarantee is its capture or later: a cheap bound that never calls one overdue
+    too soon.
+    """
+    now = now or timezone.now()
+    # One condition per shipping duration in use (a handful): plain comparisons on an index,
+    # with no date arithmetic in SQL, which each database writes its own way.
+    durations = InfinitePayIntegration.objects.values_list("shipping_duration", flat=True)
+    past_shipping = Q(pk__in=[])
+    for days in set(durations):
+        past_shipping |= Q(
+            integration__shipping_duration=days, updated_at__lt=now - timedelta(days=days)
+        )
+    return (
+        Guarantee.objects.filter(past_shipping, state=State.CAPTURED)
+        .select_related("payment__order__customer", "integration")
+        .order_by("updated_at")[:limit]
+    )
+
+
+def stuck_in_flight(*, now: datetime | None = None, limit: int = 10) -> QuerySet[Guarantee]:
+    """Steps in flight longer than their lease, oldest first (by the in-flight index)."""
+    now = now or timezone.now()
+    in_flight_too_long = now - timedelta(seconds=settings.INFINITEPAY_STEP_LEASE_SECONDS)
+    return (
+        Guarantee.objects.filter(step_in_flight__gt="", in_flight_since__lt=in_flight_too_long)
+        .select_related("payment__order__customer", "integration")
+        .order_by("in_flight_since")[:limit]
+    )
+
+
 def orders_per_day(*, days: int, now: datetime | None = None) -> dict[date, dict[str, int]]:
     """Orders placed on each of the last `days` days (shop time), by payment status.
 
@@ -320,6 +354,64 @@ def calls_per_hour(*, hours: int, now: datetime | None = None) -> dict[datetime,
     for row in rows:
         per_hour.setdefault(timezone.localtime(row["hour"]), {})[row["outcome"]] = row["n"]
     return per_hour
+
+
+@dataclass(frozen=True)
+class IntegrationCalls:
+    """How one integration's calls to InfinitePay went over a window."""
+
+    integration: str
+    calls: int
+    failure_rate: float  # the share of calls with no usable answer, 0 to 1
+    average_ms: float
+
+
+def calls_by_integration(*, hours: int, now: datetime | None = None) -> list[IntegrationCalls]:
+    """Each integration's calls of the last `hours` hours: failure rate and average time."""
+    since = (now or timezone.now()) - timedelta(hours=hours)
+    rows = (
+        ApiCall.objects.filter(created_at__gte=since)
+        .values("guarantee__integration__name")
+        .annotate(
+            calls=Count("pk"),
+            failed=Count("pk", filter=~Q(outcome__in=ERROR_FREE)),
+            average_ms=Avg("duration_ms"),
+        )
+        .order_by("guarantee__integration__name")
+    )
+    return [
+        IntegrationCalls(
+            integration=row["guarantee__integration__name"],
+            calls=row["calls"],
+            failure_rate=row["failed"] / row["calls"],
+            average_ms=float(row["average_ms"] or 0),
+        )
+        for row in rows
+    ]
+
+
+@dataclass(frozen=True)
+class Exposure:
+    """Limits held by guarantees reserved or captured, not yet activated, in one currency."""
+
+    name: str
+    currency: str
+    amount: Decimal
+
+
+def open_exposure(*, by: str, limit: int | None = None) -> list[Exposure]:
+    """Open exposure by `by` ("integration" or "customer"), largest first, in one query."""
+    name = {"integration": "integration__name", "customer": "payment__order__customer__name"}[by]
+    rows = (
+        Guarantee.objects.filter(state__in=[State.RESERVED, State.CAPTURED])
+        .values(name, "payment__currency")
+        .annotate(amount=Sum("payment__amount"))
+        .order_by("-amount", name)
+    )
+    return [
+        Exposure(name=row[name], currency=row["payment__currency"], amount=row["amount"])
+        for row in (rows[:limit] if limit else rows)
+    ]
 
 
 # --- The step under way or failed, as ops count it -------------------------------------------

@@ -13,10 +13,10 @@ from django.utils import timezone
 
 from checkout.models import Payment
 from infinitepay import selectors
-from infinitepay.models import ApiCall
+from infinitepay.models import ApiCall, Guarantee, InfinitePayIntegration
 from infinitepay.states import State, Step
 from tests.checkout.factories import PaymentFactory
-from tests.factories import StaffUserFactory
+from tests.factories import InfinitePayIntegrationFactory, StaffUserFactory
 from tests.infinitepay.factories import GuaranteeFactory
 
 pytestmark = pytest.mark.django_db
@@ -72,6 +72,42 @@ def test_the_dashboard_counts_what_needs_ops(admin_client, settings):
     assert f"?state__exact={denied.state}" in page
 
 
+def test_captured_orders_past_their_shipping_duration_are_listed(admin_client):
+    overdue = GuaranteeFactory(state=State.CAPTURED)
+    InfinitePayIntegration.objects.filter(pk=overdue.integration_id).update(shipping_duration=5)
+    within = GuaranteeFactory(state=State.CAPTURED, integration=overdue.integration)
+    activated = GuaranteeFactory(state=State.ACTIVATED, integration=overdue.integration)
+    Guarantee.objects.filter(pk__in=[overdue.pk, activated.pk]).update(
+        updated_at=timezone.now() - timedelta(days=6)
+    )
+    Guarantee.objects.filter(pk=within.pk).update(updated_at=timezone.now() - timedelta(days=4))
+
+    assert list(selectors.overdue_activations()) == [overdue]
+    page = admin_client.get(URL).content.decode()
+    listed = page.split('id="overdue-activations"')[1].split("</table>")[0]
+    assert reverse("admin:infinitepay_guarantee_change", args=[overdue.pk]) in listed
+    assert reverse("admin:infinitepay_guarantee_change", args=[within.pk]) not in listed
+
+
+def test_steps_in_flight_past_their_lease_are_listed(admin_client, settings):
+    lease = timedelta(seconds=settings.INFINITEPAY_STEP_LEASE_SECONDS)
+    stuck = GuaranteeFactory(
+        state=State.RESERVED,
+        step_in_flight=Step.CAPTURE,
+        in_flight_since=timezone.now() - lease - timedelta(minutes=1),
+    )
+    flying = GuaranteeFactory(
+        state=State.RESERVED, step_in_flight=Step.CAPTURE, in_flight_since=timezone.now()
+    )
+
+    assert list(selectors.stuck_in_flight()) == [stuck]
+    page = admin_client.get(URL).content.decode()
+    listed = page.split('id="stuck-in-flight"')[1].split("</table>")[0]
+    assert reverse("admin:infinitepay_guarantee_change", args=[stuck.pk]) in listed
+    assert reverse("admin:infinitepay_guarantee_change", args=[flying.pk]) not in listed
+    assert "Capture" in listed
+
+
 def test_the_charts_are_svg_drawn_here_with_nothing_fetched_from_elsewhere(admin_client):
     guarantee = GuaranteeFactory(state=State.ACTIVATED)
     call(guarantee, ApiCall.Outcome.APPROVED)
@@ -79,10 +115,14 @@ def test_the_charts_are_svg_drawn_here_with_nothing_fetched_from_elsewhere(admin
     page = admin_client.get(URL).content.decode()
 
     charts = re.findall(r'<figure class="chart"[^>]*>(.*?)</figure>', page, re.DOTALL)
-    assert [chart.lstrip()[:4] for chart in charts] == ["<svg"] * 3
+    assert [chart.lstrip()[:4] for chart in charts] == ["<svg"] * 7
     assert "Orders per day, last 30 days, by payment status" in charts[0]
     assert "Calls to InfinitePay per hour, last 24 hours, by outcome" in charts[1]
     assert "Guarantees by state" in charts[2]
+    assert "Calls with no usable answer, last 24 hours, per integration (%)" in charts[3]
+    assert "Average call time, last 24 hours, per integration (ms)" in charts[4]
+    assert "Open exposure per integration" in charts[5]
+    assert "Open exposure of the 10 largest debtors" in charts[6]
     # pygal's own script would come from its CDN: the product runs with no network.
     assert not any("<script" in chart or "http://kozea" in chart for chart in charts)
     assert "kozea.github.io" not in page
@@ -127,6 +167,52 @@ def test_calls_per_hour_count_each_hour_by_outcome():
         for outcome, n in outcomes.items():
             counted[outcome] = counted.get(outcome, 0) + n
     assert counted == {"approved": 1, "transient": 1}
+
+
+def test_calls_by_integration_give_the_failure_rate_and_average_time():
+    eu = GuaranteeFactory(integration=InfinitePayIntegrationFactory(name="EU shop"))
+    uk = GuaranteeFactory(integration=InfinitePayIntegrationFactory(name="UK shop"))
+    for guarantee, outcome, duration_ms in [
+        (eu, ApiCall.Outcome.APPROVED, 100),
+        (eu, ApiCall.Outcome.DENIED, 200),  # an answer, not a failure
+        (eu, ApiCall.Outcome.TRANSIENT, 300),
+        (eu, ApiCall.Outcome.TRANSIENT, 400),
+        (uk, ApiCall.Outcome.APPROVED, 50),
+    ]:
+        made = call(guarantee, outcome)
+        ApiCall.objects.filter(pk=made.pk).update(duration_ms=duration_ms)
+    call(uk, ApiCall.Outcome.TRANSIENT, ago=timedelta(hours=30))  # before the window
+
+    assert selectors.calls_by_integration(hours=24) == [
+        selectors.IntegrationCalls("EU shop", calls=4, failure_rate=0.5, average_ms=250.0),
+        selectors.IntegrationCalls("UK shop", calls=1, failure_rate=0.0, average_ms=50.0),
+    ]
+
+
+def test_open_exposure_sums_what_is_reserved_or_captured_not_yet_activated():
+    eu = InfinitePayIntegrationFactory(name="EU shop")
+    uk = InfinitePayIntegrationFactory(name="UK shop")
+    for integration, state, amount in [
+        (eu, State.RESERVED, "100.00"),
+        (eu, State.CAPTURED, "250.00"),
+        (eu, State.ACTIVATED, "9999.00"),  # activated: no longer open
+        (uk, State.CAPTURED, "300.00"),
+    ]:
+        GuaranteeFactory(
+            integration=integration,
+            state=state,
+            payment=PaymentFactory(amount=Decimal(amount), currency="EUR"),
+        )
+
+    by_integration = selectors.open_exposure(by="integration")
+    top_debtor = selectors.open_exposure(by="customer", limit=1)
+
+    assert [(row.name, row.amount) for row in by_integration] == [
+        ("EU shop", Decimal("350.00")),
+        ("UK shop", Decimal("300.00")),
+    ]
+    assert len(top_debtor) == 1
+    assert top_debtor[0].amount == Decimal("300.00")
 
 
 def test_the_dashboard_runs_the_same_queries_for_few_or_many_guarantees(admin_client):
