@@ -529,6 +529,9 @@ def _move(guarantee: Guarantee, state: State) -> None:
         )
     guarantee.state = state
     guarantee.attempts = 0
+    # The state moved on: a failure recorded meanwhile (by a worker the sweeper replaced,
+    # whose call failed while its successor's took effect) no longer stands.
+    guarantee.failed_step = ""
     _sync_payment_status(guarantee)
     integration = guarantee.integration
     step = next_automatic_step(

@@ -13,6 +13,8 @@ from django.utils import timezone
 from checkout import selectors as checkout_selectors
 from checkout.models import Payment
 from infinitepay import operations, services
+from infinitepay.messages import Exchange, Result
+from infinitepay.messages import Operation as Operation_
 from infinitepay.models import ApiCall, Guarantee, InfinitePayIntegration
 from infinitepay.operations import Operation
 from infinitepay.states import State, Step
@@ -274,3 +276,22 @@ def test_the_pipeline_writes_the_guarantees_story_as_events(place, infinitepay, 
         "RESERVED → CAPTURED",
         "CAPTURED → ACTIVATED",
     ]
+
+
+def test_an_approval_recorded_after_a_replaced_workers_failure_moves_on_with_no_failure(
+    place, infinitepay
+):
+    """The sweeper gave the step to a second worker; the first recorded a failure, then the
+    second's approval came: the guarantee moves on and nothing is left failed."""
+    guarantee = place(infinitepay)  # RESERVED, capture not automated
+    Guarantee.objects.filter(pk=guarantee.pk).update(
+        failed_step=Step.CAPTURE, last_error_message="Gave up", step_in_flight=Step.CAPTURE
+    )
+    exchange = Exchange(Operation_.CAPTURE, "u", "<r/>", "<a/>", 200, 1)
+    approval = Result(Operation_.CAPTURE, "1", guarantee.order_id, "", "", None, "", (), exchange)
+    services._record_result(
+        guarantee_id=guarantee.pk, step=Step.CAPTURE, result=approval, task_id=""
+    )
+    guarantee.refresh_from_db()
+    assert (guarantee.state, guarantee.failed_step) == (State.CAPTURED, "")
+    assert has_a_way_out(guarantee)
