@@ -17,7 +17,17 @@ from playwright.sync_api import Browser, Page, sync_playwright
 
 from backoffice.celery import app as celery_app
 from backoffice.demo import DEMO_PASSWORD
-from tests.processes import CHROMIUM, ROOT, ServerProcess, WorkerProcess, require_services
+from checkout import services as checkout_services
+from infinitepay.models import Guarantee
+from infinitepay.states import Step
+from tests.processes import (
+    CHROMIUM,
+    ROOT,
+    ServerProcess,
+    WorkerProcess,
+    require_services,
+    wait_for,
+)
 
 ARTIFACTS = ROOT / "test-artifacts"
 # Without the background-networking flags Chromium waits on the closed network.
@@ -129,3 +139,24 @@ def log_in(page: Page, base_url: str, username: str, *, admin: bool = False) -> 
     page.locator("form [type=submit]").click()
     page.wait_for_load_state()
     assert "login" not in Path(page.url).parts, f"{username} could not log in"
+
+
+@pytest.fixture
+def failed_guarantee(sandbox, ready_cart, buyer, infinitepay) -> Guarantee:
+    """An order whose Reserve met server errors until the worker gave up on it."""
+    infinitepay.auto_capture = infinitepay.auto_activation = True
+    infinitepay.save()
+    sandbox.fail_next(["http_500"] * int(WORKER_ENV["INFINITEPAY_MAX_ATTEMPTS"]))
+    cart = ready_cart(infinitepay, debtor_email="ap@muster.example", legal_form="gmbh")
+    order = checkout_services.place_order(
+        buyer=buyer, checkout_token=cart.checkout_token, buyer_ip="203.0.113.7"
+    )
+    guarantee = Guarantee.objects.get(payment__order=order)
+    wait_for(
+        lambda: Guarantee.objects.filter(
+            pk=guarantee.pk, failed_step=Step.RESERVE, pending_step="", step_in_flight=""
+        ).exists(),
+        timeout=30,
+        what="the guarantee to fail",
+    )
+    return guarantee

@@ -16,9 +16,9 @@ from playwright.sync_api import Page, expect
 from backoffice.demo import DEMO_PASSWORD
 from checkout import services as checkout_services
 from infinitepay.models import Guarantee, InfinitePayIntegration
-from infinitepay.states import State, Step
+from infinitepay.states import State
 from sandbox.accounts import DENIED_AT_ACTIVATION, Account
-from tests.browser.conftest import ARTIFACTS, WORKER_ENV, log_in
+from tests.browser.conftest import ARTIFACTS, log_in
 from tests.factories import StaffUserFactory
 from tests.processes import wait_for
 
@@ -70,27 +70,6 @@ def fresh_server(stack):
 def wide_page(fresh_server, page: Page) -> Page:
     page.set_viewport_size({"width": 1280, "height": 900})
     return page
-
-
-@pytest.fixture
-def failed_guarantee(sandbox, ready_cart, buyer, infinitepay) -> Guarantee:
-    """An order whose Reserve met server errors until the worker gave up on it."""
-    infinitepay.auto_capture = infinitepay.auto_activation = True
-    infinitepay.save()
-    sandbox.fail_next(["http_500"] * int(WORKER_ENV["INFINITEPAY_MAX_ATTEMPTS"]))
-    cart = ready_cart(infinitepay, debtor_email="ap@muster.example", legal_form="gmbh")
-    order = checkout_services.place_order(
-        buyer=buyer, checkout_token=cart.checkout_token, buyer_ip="203.0.113.7"
-    )
-    guarantee = Guarantee.objects.get(payment__order=order)
-    wait_for(
-        lambda: Guarantee.objects.filter(
-            pk=guarantee.pk, failed_step=Step.RESERVE, pending_step="", step_in_flight=""
-        ).exists(),
-        timeout=30,
-        what="the guarantee to fail",
-    )
-    return guarantee
 
 
 def test_ops_find_a_failed_step_on_the_dashboard_retry_it_and_watch_it_through(

@@ -8,12 +8,9 @@ from django.contrib.auth.models import Group, Permission
 from playwright.sync_api import Locator, Page, expect
 
 from backoffice.demo import DEMO_PASSWORD
-from checkout import services as checkout_services
-from infinitepay.models import Guarantee
-from infinitepay.states import State, Step
-from tests.browser.conftest import WORKER_ENV, log_in
+from infinitepay.states import State
+from tests.browser.conftest import log_in
 from tests.factories import StaffUserFactory
-from tests.processes import wait_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -34,27 +31,6 @@ def ops_user(db):
     user = StaffUserFactory(username="olga", password=DEMO_PASSWORD)
     user.groups.add(group)
     return user
-
-
-@pytest.fixture
-def failed_guarantee(sandbox, ready_cart, buyer, infinitepay) -> Guarantee:
-    """An order whose Reserve met server errors until the worker gave up on it."""
-    infinitepay.auto_capture = infinitepay.auto_activation = True
-    infinitepay.save()
-    sandbox.fail_next(["http_500"] * int(WORKER_ENV["INFINITEPAY_MAX_ATTEMPTS"]))
-    cart = ready_cart(infinitepay, debtor_email="ap@muster.example", legal_form="gmbh")
-    order = checkout_services.place_order(
-        buyer=buyer, checkout_token=cart.checkout_token, buyer_ip="203.0.113.7"
-    )
-    guarantee = Guarantee.objects.get(payment__order=order)
-    wait_for(
-        lambda: Guarantee.objects.filter(
-            pk=guarantee.pk, failed_step=Step.RESERVE, pending_step="", step_in_flight=""
-        ).exists(),
-        timeout=30,
-        what="the guarantee to fail",
-    )
-    return guarantee
 
 
 def reload_until(page: Page, locator: Locator, text: str, *, timeout: float) -> None:
