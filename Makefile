@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: setup run test lint format bench-checkout bench-pipeline bench-admin
+.PHONY: setup run test lint format messages compile-messages bench-checkout bench-pipeline bench-admin
 
 setup: $(VENV)/.installed
 
@@ -35,6 +35,21 @@ lint:
 format:
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
+
+## Translations (README, "Languages"): extract every string of ours into the German catalogues
+## (each app's <app>/locale/, the top-level templates' locale/), then compile them. Extracting
+## needs GNU gettext's xgettext; compiling is pure Python (Babel), and the compiled .mo files
+## are committed, so a fresh machine needs neither step.
+messages: setup
+	$(BIN)/python manage.py makemessages --locale de --no-obsolete \
+		--ignore=tests --ignore=bench --ignore=sandbox --ignore=docs --ignore=var \
+		--ignore=staticfiles --ignore=test-artifacts --ignore='*.egg-info'
+	$(MAKE) compile-messages
+
+compile-messages: setup
+	@for dir in $(wildcard locale */locale); do \
+		$(BIN)/pybabel compile --domain django --directory $$dir --statistics || exit 1; \
+	done
 
 ## Benchmarks (docs/benchmarks.md): each makes its own PostgreSQL database and uses Redis db 7.
 bench-checkout: setup

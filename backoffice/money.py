@@ -1,10 +1,16 @@
-"""Money as the back office shows it: in the language's number format, with its currency."""
+"""Money as the back office and the shop show it: in the active language's format."""
 
 from decimal import Decimal
 
-from django.utils.formats import number_format
+from babel.numbers import format_currency
+from django.utils import translation
 
 
 def format_money(amount: Decimal, currency: str) -> str:
-    """E.g. "1,197.02 EUR" in English: grouped, two decimals, the active language's marks."""
-    return f"{number_format(amount, decimal_pos=2, use_l10n=True, force_grouping=True)} {currency}"
+    """Write an amount as the active language does: "1.197,02 €" in German, "€1,197.02" in English.
+
+    Babel knows each locale's currency pattern (where the symbol goes, the marks for
+    thousands and decimals), so nothing here is written by hand.
+    """
+    locale = translation.to_locale(translation.get_language() or "en")
+    return format_currency(amount, currency, locale=locale)

@@ -4,7 +4,12 @@ from django.contrib import admin
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.translation import gettext, gettext_noop
 from django.views import defaults
+
+# The staff roles' groups (made by infinitepay's migrations) are data; their names are in our
+# catalogue so that a page listing someone's roles reads in the reader's language.
+STAFF_ROLE_NAMES = (gettext_noop("Payment admins"), gettext_noop("Payment ops"))
 
 
 def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
@@ -15,10 +20,11 @@ def permission_denied(request: HttpRequest, exception: Exception | None = None) 
     in_back_office = request.path.startswith(reverse("admin:index"))
     if not (in_back_office and request.user.is_authenticated and request.user.is_staff):
         return defaults.permission_denied(request, exception or Exception())
-    roles = [group.name for group in request.user.groups.order_by("name")]
+    # The roles' names are data, but the demo's groups are named in our catalogue.
+    roles = [gettext(group.name) for group in request.user.groups.order_by("name")]
     context = {
         **admin.site.each_context(request),
-        "title": "Not open to your role",
+        "title": gettext("Not open to your role"),
         "roles": roles,
         "reason": str(exception or ""),
         "integrations_page": request.path.startswith(

@@ -123,6 +123,8 @@ AXES_VERBOSE = False  # no banner at every start; failures and lockouts are stil
 
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English"), ("de", "German")]
+# The catalogue of the top-level templates; each app keeps its own in <app>/locale/.
+LOCALE_PATHS = [BASE_DIR / "locale"]
 MODELTRANSLATION_DEFAULT_LANGUAGE = "en"
 MODELTRANSLATION_FALLBACK_LANGUAGES = ("en",)
 # The shop's time zone: dates on invoices and InfinitePay's TRS_DT are written in it.

@@ -8,7 +8,7 @@ from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
-from django.utils.translation import ngettext
+from django.utils.translation import gettext, ngettext
 
 
 def healthz(request: HttpRequest) -> JsonResponse:
@@ -39,7 +39,7 @@ def login_locked_out(
     if request.path.startswith(reverse("admin:index")):
         context |= {
             **admin.site.each_context(request),
-            "title": "Log in",
+            "title": gettext("Log in"),
             "app_path": request.get_full_path(),
             "form": AdminAuthenticationForm(request, initial={"username": username}),
         }
@@ -52,9 +52,12 @@ def login_locked_out(
 
 def lockout_message() -> str:
     minutes = ceil(settings.AXES_COOLOFF_TIME.total_seconds() / 60)
-    duration = ngettext("%(n)d minute", "%(n)d minutes", minutes) % {"n": minutes}
-    return (
-        f"Too many failed logins: logging in with this user name from your address is locked "
-        f"for {duration}, even with the right password. Try again later, or ask an "
-        "administrator to unlock it."
-    )
+    return ngettext(
+        "Too many failed logins: logging in with this user name from your address is locked "
+        "for %(minutes)d minute, even with the right password. Try again later, or ask an "
+        "administrator to unlock it.",
+        "Too many failed logins: logging in with this user name from your address is locked "
+        "for %(minutes)d minutes, even with the right password. Try again later, or ask an "
+        "administrator to unlock it.",
+        minutes,
+    ) % {"minutes": minutes}
