@@ -65,7 +65,7 @@ def test_the_dashboard_counts_what_needs_ops(admin_client, settings):
         "Errors in the last hour": 1,
     }
     page = response.content.decode()
-    assert "holding 1,234.50 EUR: cancel to release" in page
+    assert "holding €1,234.50: cancel to release" in page
     # The oldest failed steps, each a link to its guarantee, with why.
     assert reverse("admin:infinitepay_guarantee_change", args=[failed.pk]) in page
     assert "Gave up after 6 attempts: HTTP 503" in page

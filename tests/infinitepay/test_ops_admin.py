@@ -88,7 +88,7 @@ def test_the_list_shows_state_order_customer_amount_attempts_and_the_error(
         "RESERVE FAILED",
         failed.payment.order.number,
         buyer.customer.name,
-        "68.86 EUR",
+        "€68.86",
         failed.integration.name,
         "Gave up after 2 attempts",
     ]:
@@ -253,7 +253,7 @@ def test_cancel_confirms_with_the_amount_and_releases_the_limit(
     reserved = place(infinitepay)
     assert sandbox.debtor(buyer.customer.vat_id)["reserved"] == "68.86"
     page = admin_client.get(button("cancel", reserved)).content.decode()
-    assert "68.86 EUR" in page
+    assert "€68.86" in page
     assert "releases the buyer's limit" in page
     assert state_of(reserved) == State.RESERVED
 
@@ -569,4 +569,4 @@ def test_the_error_shows_only_while_the_step_stays_failed(admin_client, failed, 
 
 def test_money_in_the_lists_is_in_the_languages_format(admin_client):
     GuaranteeFactory(payment__amount="1197.02", payment__currency="EUR")
-    assert "1,197.02 EUR" in admin_client.get(LIST_URL).content.decode()
+    assert "€1,197.02" in admin_client.get(LIST_URL).content.decode()
