@@ -59,16 +59,20 @@ BENCHMARK_LOCK = 7_000_007
 _lock_connection = None
 
 
-def configure(name: str) -> str:
-    """Set this run's environment and Django up; return the database name (not yet created)."""
+def configure(name: str, *, lock: bool = True) -> str:
+    """Set this run's environment and Django up; return the database name (not yet created).
+
+    `lock=False`: a run with no worker (its broker is in memory: what is enqueued is dropped)
+    does not use Redis db 7, and need not wait for the other benchmarks."""
     global _database_name
-    _take_benchmark_lock()
+    if lock:
+        _take_benchmark_lock()
     _database_name = f"bench_{name}_{os.getpid()}"
     # Ctrl-C and kill both unwind the run: its processes stop and its database is dropped.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     os.environ.update(PRODUCTION_ENV)
     os.environ["DATABASE_URL"] = f"{POSTGRES_URL}/{_database_name}"
-    os.environ["CELERY_BROKER_URL"] = REDIS_URL
+    os.environ["CELERY_BROKER_URL"] = REDIS_URL if lock else "memory://"
     os.environ["DJANGO_SETTINGS_MODULE"] = "backoffice.settings"
     sys.path.insert(0, str(ROOT))
     LOG_DIR.mkdir(parents=True, exist_ok=True)
@@ -96,16 +100,17 @@ def _take_benchmark_lock() -> None:
 
 
 @contextlib.contextmanager
-def fresh_database() -> Iterator[None]:
+def fresh_database(*, redis: bool = True) -> Iterator[None]:
     """Create and migrate this run's database, flush the benchmarks' Redis db; drop both after."""
     import psycopg
-    import redis
+    import redis as redis_module
     from django.core.management import call_command
     from django.db import connections
 
     with psycopg.connect(f"{POSTGRES_URL}/postgres", autocommit=True) as admin:
         admin.execute(f'CREATE DATABASE "{_database_name}"')
-    redis.Redis.from_url(REDIS_URL).flushdb()
+    if redis_too := redis:
+        redis_module.Redis.from_url(REDIS_URL).flushdb()
     try:
         call_command("migrate", verbosity=0, interactive=False)
         yield
@@ -113,7 +118,8 @@ def fresh_database() -> Iterator[None]:
         connections.close_all()
         with psycopg.connect(f"{POSTGRES_URL}/postgres", autocommit=True) as admin:
             admin.execute(f'DROP DATABASE IF EXISTS "{_database_name}" WITH (FORCE)')
-        redis.Redis.from_url(REDIS_URL).flushdb()
+        if redis_too:
+            redis_module.Redis.from_url(REDIS_URL).flushdb()
 
 
 def product_env(sandbox_url: str, **extra: str) -> dict[str, str]:
