@@ -2,13 +2,14 @@ from pathlib import Path
 
 from django.apps import AppConfig
 from django.conf import settings
+from django.utils.translation import gettext_lazy as _
 
 
 class BackofficeConfig(AppConfig):
     """The project itself: project-wide commands such as seed_demo, and the start-up checks."""
 
     name = "backoffice"
-    verbose_name = "Back office"
+    verbose_name = _("Back office")
 
     def ready(self) -> None:
         from . import checks  # noqa: F401  (registers the system checks)

@@ -13,13 +13,16 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.timesince import timesince
+from django.utils.translation import gettext, gettext_lazy, gettext_noop, ngettext
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 from modeltranslation.admin import TranslationAdmin
 
+from backoffice.phrases import Phrase
+
 from . import registry, services
 from .encryption import (
-    UNDECRYPTABLE_MESSAGE,
+    UNDECRYPTABLE_PHRASE,
     UndecryptableSecret,
     describe_undecryptable,
     find_undecryptable,
@@ -71,7 +74,7 @@ class IntegrationAdmin(WarnOfRemovalImpact, admin.ModelAdmin):
         attach_form_links(request, self.admin_site, changelist.result_list)
         return changelist
 
-    @admin.display(description="name", ordering="name")
+    @admin.display(description=gettext_lazy("name"), ordering="name")
     def name_link(self, integration: Integration) -> str:
         url = getattr(integration, "form_url", "")
         if not url:
@@ -83,14 +86,14 @@ class IntegrationAdmin(WarnOfRemovalImpact, admin.ModelAdmin):
             warn_of_undecryptable_secrets(request)
         return super().changelist_view(request, extra_context)
 
-    @admin.display(description="health")
+    @admin.display(description=gettext_lazy("health"))
     def health(self, integration: Integration) -> str:
         summary = getattr(integration, "health_summary", "")
         last_check = describe_last_check(integration)
         if not summary and not last_check:
             return "—"
-        # A type's line starts with its verdict: "OK" or "Problem: …".
-        verdict = "health-ok" if summary.startswith("OK") else "health-problem"
+        # A type's line starts with its verdict: "OK" or "Problem: …", in either language.
+        verdict = "health-ok" if summary.startswith(("OK", gettext("OK"))) else "health-problem"
         line = format_html('<span class="{}">{}</span>', verdict, summary) if summary else ""
         if not last_check:
             return line
@@ -108,7 +111,7 @@ class IntegrationAdmin(WarnOfRemovalImpact, admin.ModelAdmin):
         context = {
             **self.admin_site.each_context(request),
             "opts": self.opts,
-            "title": "Add integration",
+            "title": gettext("Add integration"),
             "types": choices,
         }
         return TemplateResponse(request, "admin/integrations/choose_type.html", context)
@@ -120,14 +123,21 @@ class IntegrationAdmin(WarnOfRemovalImpact, admin.ModelAdmin):
         model = integration.integration_type.model
         return HttpResponseRedirect(typed_admin_url(model, "change", integration.pk))
 
-    @admin.action(description="Activate selected integrations", permissions=["change"])
+    @admin.action(
+        description=gettext_lazy("Activate selected integrations"), permissions=["change"]
+    )
     def activate(self, request: HttpRequest, queryset) -> None:
         changed = services.set_integrations_status(
             integrations=queryset, status=Integration.Status.ACTIVE
         )
-        self.message_user(request, f"{changed} integration(s) activated.", messages.SUCCESS)
+        message = ngettext(
+            "%(count)d integration activated.", "%(count)d integrations activated.", changed
+        )
+        self.message_user(request, message % {"count": changed}, messages.SUCCESS)
 
-    @admin.action(description="Deactivate selected integrations", permissions=["change"])
+    @admin.action(
+        description=gettext_lazy("Deactivate selected integrations"), permissions=["change"]
+    )
     def deactivate(self, request: HttpRequest, queryset) -> HttpResponse | None:
         impact = removal_impact(
             queryset.filter(status=Integration.Status.ACTIVE).values_list("pk", flat=True)
@@ -136,7 +146,7 @@ class IntegrationAdmin(WarnOfRemovalImpact, admin.ModelAdmin):
             context = {
                 **self.admin_site.each_context(request),
                 "opts": self.opts,
-                "title": "Deactivate integrations?",
+                "title": gettext("Deactivate integrations?"),
                 "integrations": queryset,
                 "impact": impact,
                 "action_checkbox_name": ACTION_CHECKBOX_NAME,
@@ -147,17 +157,20 @@ class IntegrationAdmin(WarnOfRemovalImpact, admin.ModelAdmin):
         changed = services.set_integrations_status(
             integrations=queryset, status=Integration.Status.INACTIVE
         )
-        self.message_user(request, f"{changed} integration(s) deactivated.", messages.SUCCESS)
+        message = ngettext(
+            "%(count)d integration deactivated.", "%(count)d integrations deactivated.", changed
+        )
+        self.message_user(request, message % {"count": changed}, messages.SUCCESS)
         return None
 
-    @admin.action(description="Check connection", permissions=["change"])
+    @admin.action(description=gettext_lazy("Check connection"), permissions=["change"])
     def check_connection(self, request: HttpRequest, queryset) -> None:
         """One authenticated call per integration whose type talks to a provider."""
         for integration in queryset:
             connected, message = check_saved_connection(integration)
-            self.message_user(request, message, message_level(connected))
+            self.message_user(request, str(message), message_level(connected))
 
-    @admin.action(description="Delete selected integrations", permissions=["delete"])
+    @admin.action(description=gettext_lazy("Delete selected integrations"), permissions=["delete"])
     def delete_selected(self, request: HttpRequest, queryset) -> HttpResponse | None:
         response = confirm_and_delete_selected(self, request, queryset)
         if response is not None:  # the confirmation page, not the deletion
@@ -170,8 +183,14 @@ def check_connection_of(integration: Integration) -> registry.ConnectionCheck:
     """Its type's connection check, saying so when a stored secret cannot be decrypted."""
     try:
         return registry.get_type(integration.type).check_connection(integration)
-    except UndecryptableSecret as error:
-        return registry.ConnectionCheck(False, str(error))
+    except UndecryptableSecret:
+        return registry.ConnectionCheck(
+            False,
+            Phrase(
+                gettext_noop("%(integration)s: %(problem)s."),
+                {"integration": str(integration), "problem": UNDECRYPTABLE_PHRASE},
+            ),
+        )
 
 
 def check_saved_connection(integration: Integration) -> registry.ConnectionCheck:
@@ -181,19 +200,31 @@ def check_saved_connection(integration: Integration) -> registry.ConnectionCheck
         services.record_connection_check(
             integration_id=integration.pk,
             connected=check.connected,
-            detail=check.message.removeprefix(f"{integration}: "),
+            detail=without_integration_name(check.message, integration),
         )
     return check
+
+
+def without_integration_name(message: Phrase | str, integration: Integration) -> Phrase | str:
+    """The answer alone, for the health column, which stands beside the integration's name."""
+    if isinstance(message, str):
+        return message.removeprefix(f"{integration}: ")
+    if message.text.startswith("%(integration)s: "):
+        return Phrase(message.text.removeprefix("%(integration)s: "), message.params)
+    return message
 
 
 def describe_last_check(integration: Integration) -> str:
     """E.g. "Last check: connected 5 minutes ago" or "Last check failed 2 minutes ago: …"."""
     if integration.last_check_at is None:
         return ""
-    ago = f"{timesince(integration.last_check_at)} ago"
+    ago = timesince(integration.last_check_at)
     if integration.last_check_ok:
-        return f"Last check: connected {ago}"
-    return f"Last check failed {ago}: {integration.last_check_detail}"
+        return gettext("Last check: connected %(time)s ago") % {"time": ago}
+    return gettext("Last check failed %(time)s ago: %(answer)s") % {
+        "time": ago,
+        "answer": integration.last_check_detail,
+    }
 
 
 def message_level(connected: bool | None) -> int:
@@ -206,7 +237,9 @@ def message_level(connected: bool | None) -> int:
 def describe_errors(form) -> str:
     """A form's errors in one line, each after its field's label."""
     return " ".join(
-        f"{form[name].label}: {error}" if name in form.fields else str(error)
+        gettext("%(field)s: %(error)s") % {"field": form[name].label, "error": error}
+        if name in form.fields
+        else str(error)
         for name, errors in form.errors.items()
         for error in errors
     )
@@ -215,7 +248,7 @@ def describe_errors(form) -> str:
 def warn_of_undecryptable_secrets(request: HttpRequest) -> None:
     """Say on the list which integrations hold secrets the configured keys cannot decrypt."""
     for instance, fields in find_undecryptable():
-        messages.warning(request, f"{describe_undecryptable(instance, fields)}.")
+        messages.warning(request, describe_undecryptable(instance, fields))
 
 
 def attach_health(integrations: Iterable[Integration]) -> None:
@@ -281,7 +314,7 @@ class IntegrationTypeAdmin(WarnOfRemovalImpact, TranslationAdmin):
         """
         integration = self.get_object(request, unquote(object_id)) if object_id else None
         if object_id and integration is None:
-            raise Http404("No such integration.")
+            raise Http404(gettext("No such integration."))
         if not (
             self.has_change_permission(request, integration)
             if integration is not None
@@ -290,22 +323,24 @@ class IntegrationTypeAdmin(WarnOfRemovalImpact, TranslationAdmin):
             raise PermissionDenied
         if integration is not None and "name" not in request.POST:
             connected, message = check_saved_connection(integration)
-            self.message_user(request, message, message_level(connected))
+            self.message_user(request, str(message), message_level(connected))
             return HttpResponseRedirect(typed_admin_url(self.model, "change", integration.pk))
         form_class = self.get_form(request, integration, change=integration is not None)
         form = form_class(request.POST, request.FILES, instance=integration)
         if form.is_valid():
             unsaved = form.instance
             unsaved.type = unsaved.type_key  # as saving it would
-            connected, message = check_connection_of(unsaved)
+            connected, answer = check_connection_of(unsaved)
+            message = str(answer)
         else:
-            connected, message = False, f"Not checked: {describe_errors(form)}"
+            connected = False
+            message = gettext("Not checked: %(errors)s") % {"errors": describe_errors(form)}
         if request.headers.get("Accept", "").startswith("application/json"):
             return JsonResponse({"connected": connected, "message": message})
         context = {
             **self.admin_site.each_context(request),
             "opts": self.opts,
-            "title": "Check connection",
+            "title": gettext("Check connection"),
             "connected": connected,
             "message": message,
         }
@@ -325,7 +360,10 @@ class IntegrationTypeAdmin(WarnOfRemovalImpact, TranslationAdmin):
                     if name in self.fields:
                         field = self.fields[name]
                         field.required = True
-                        field.help_text = f"{UNDECRYPTABLE_MESSAGE.capitalize()}."
+                        field.help_text = gettext(
+                            "The stored secret cannot be decrypted with the configured keys; "
+                            "enter it again."
+                        )
                         field.error_messages["required"] = field.help_text
 
         return EnterUnreadableSecretsAgain
@@ -335,7 +373,7 @@ class IntegrationTypeAdmin(WarnOfRemovalImpact, TranslationAdmin):
     ):
         unreadable = undecryptable_fields(obj) if obj is not None else []
         if unreadable and request.method == "GET":
-            messages.warning(request, f"{describe_undecryptable(obj, unreadable)}.")
+            messages.warning(request, describe_undecryptable(obj, unreadable))
         return super().render_change_form(request, context, add, change, form_url, obj)
 
     def get_changeform_initial_data(self, request: HttpRequest) -> dict:

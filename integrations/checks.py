@@ -49,7 +49,7 @@ def check_stored_secrets_decrypt(app_configs, databases=None, **kwargs) -> list[
         return []  # not migrated yet, or not reachable: nothing stored to check
     return [
         Warning(
-            f"{describe_undecryptable(instance, fields)}.",
+            describe_undecryptable(instance, fields),
             hint="Put the key they were stored with back in FIELD_ENCRYPTION_KEYS, or enter "
             "them again on the integration's page in the back office.",
             id="integrations.W001",

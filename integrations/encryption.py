@@ -20,10 +20,16 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.signals import setting_changed
 from django.db import models
 from django.db.models.query_utils import DeferredAttribute
+from django.utils.text import get_text_list
+from django.utils.translation import gettext, gettext_noop
 
-UNDECRYPTABLE_MESSAGE = (
+from backoffice.phrases import Phrase
+
+UNDECRYPTABLE_MESSAGE = gettext_noop(
     "the stored secret cannot be decrypted with the configured keys; enter it again"
 )
+# The same, to be read in the reader's language where it is kept (a last connection check).
+UNDECRYPTABLE_PHRASE = Phrase(UNDECRYPTABLE_MESSAGE)
 
 
 class UndecryptableSecret(ImproperlyConfigured):
@@ -43,8 +49,11 @@ def decrypt(token: str) -> str:
         return _fernet().decrypt(token.encode()).decode()
     except InvalidToken as exc:
         raise UndecryptableSecret(
-            f"A stored secret cannot be decrypted with any key in FIELD_ENCRYPTION_KEYS: "
-            f"{UNDECRYPTABLE_MESSAGE}."
+            gettext(
+                "A stored secret cannot be decrypted with any key in FIELD_ENCRYPTION_KEYS: "
+                "%(problem)s."
+            )
+            % {"problem": gettext(UNDECRYPTABLE_MESSAGE)}
         ) from exc
 
 
@@ -73,7 +82,7 @@ class EncryptedSecretAttribute(DeferredAttribute):
         if isinstance(value, StoredToken):
             field = self.field
             assert isinstance(field, EncryptedTextField)
-            raise UndecryptableSecret(f"{describe_undecryptable(instance, [field])}.")
+            raise UndecryptableSecret(describe_undecryptable(instance, [field]))
         return value
 
     def __set__(self, instance, value) -> None:
@@ -128,9 +137,13 @@ def undecryptable_fields(instance: models.Model) -> list["EncryptedTextField"]:
 
 def describe_undecryptable(instance: models.Model, fields: list["EncryptedTextField"]) -> str:
     """Say which row and which of its secrets cannot be decrypted, and what to do."""
-    names = " and ".join(str(f.verbose_name) for f in fields)
-    row = f"{instance._meta.verbose_name} “{instance}” (id {instance.pk})"
-    return f"{row}, {names}: {UNDECRYPTABLE_MESSAGE}"
+    return gettext("%(model)s “%(object)s” (id %(id)s), %(fields)s: %(problem)s.") % {
+        "model": instance._meta.verbose_name,
+        "object": instance,
+        "id": instance.pk,
+        "fields": get_text_list([str(f.verbose_name) for f in fields], gettext("and")),
+        "problem": gettext(UNDECRYPTABLE_MESSAGE),
+    }
 
 
 def find_undecryptable() -> Iterator[tuple[models.Model, list[EncryptedTextField]]]:

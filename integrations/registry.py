@@ -11,12 +11,17 @@ import json
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import date
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, NamedTuple, TypeVar
 
 from django import forms
 from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.utils.choices import flatten_choices
+from django.utils.functional import Promise
+from django.utils.translation import gettext, gettext_noop
+
+from backoffice.phrases import Phrase
 
 if TYPE_CHECKING:
     from .models import Integration
@@ -26,10 +31,25 @@ IntegrationT = TypeVar("IntegrationT", bound="Integration")
 
 
 class ConnectionCheck(NamedTuple):
-    """What checking an integration's connection came to, in words for the admin."""
+    """What checking an integration's connection came to, in words for the admin.
+
+    `message` is best a `Phrase` naming the integration as its `integration` parameter
+    (e.g. Phrase(gettext_noop("%(integration)s: connected."), {"integration": name})): it is
+    shown in the reader's language, and kept so as the integration's last check. Plain text
+    starting with "<integration>: " is kept as it is.
+    """
 
     connected: bool | None  # None: the type calls no provider, so there is nothing to check
-    message: str
+    message: Phrase | str
+
+
+@dataclass(frozen=True)
+class InvoiceTerms:
+    """How the buyer pays a method's invoice: `days` after the invoice date, due on
+    `due_on` once that date is known (None until the invoice is issued)."""
+
+    days: int
+    due_on: date | None
 
 
 class IntegrationType(ABC, Generic[IntegrationT]):
@@ -47,7 +67,7 @@ class IntegrationType(ABC, Generic[IntegrationT]):
     """
 
     key: ClassVar[str] = ""  # short, stable, lower case; the prefix of method identifiers
-    name: ClassVar[str] = ""  # shown to admins
+    name: ClassVar[str | Promise] = ""  # shown to admins (gettext_lazy for a translated name)
     # The form of the data the method takes at checkout; None: it takes nothing.
     method_form_class: ClassVar[type[forms.Form] | None] = None
     # The legend of that form at checkout; the type's name when empty.
@@ -55,6 +75,9 @@ class IntegrationType(ABC, Generic[IntegrationT]):
     # A template the admin order page includes per payment (it reads the type's own data
     # through the payment's reverse relations); empty: nothing more to show.
     admin_payment_template: ClassVar[str] = ""
+    # Whether "Paid in full" means the provider guarantees the invoice, which the buyer
+    # still pays when due: the shop then says "Guaranteed by …" instead.
+    guarantees_invoice: ClassVar[bool] = False
 
     @property
     @abstractmethod
@@ -72,6 +95,15 @@ class IntegrationType(ABC, Generic[IntegrationT]):
     @abstractmethod
     def describe_status(self, payment: Any) -> str:
         """The payment status in the words a buyer reads (Oro's words)."""
+
+    def invoice_terms(self, payment: Any) -> InvoiceTerms | None:
+        """When the buyer's invoice falls due, for a method that bills on terms it knows."""
+        return None
+
+    def is_confirming(self, payment: Any) -> bool:
+        """Whether the payment is being confirmed right now (a provider call under way or
+        queued), so that the buyer's order page follows it until it settles."""
+        return False
 
     # --- The method's data at checkout ------------------------------------------------------
 
@@ -109,7 +141,9 @@ class IntegrationType(ABC, Generic[IntegrationT]):
         if not form.is_valid():
             raise ValidationError(
                 [
-                    f"{form[name].label}: {message}" if name in form.fields else message
+                    gettext("%(field)s: %(error)s") % {"field": form[name].label, "error": message}
+                    if name in form.fields
+                    else message
                     for name, messages in form.errors.items()
                     for message in messages
                 ],
@@ -143,7 +177,13 @@ class IntegrationType(ABC, Generic[IntegrationT]):
 
     def check_connection(self, integration: IntegrationT) -> ConnectionCheck:
         """Make one authenticated provider call and say how it went; offered as an admin action."""
-        return ConnectionCheck(None, f"{integration}: makes no provider calls.")
+        return ConnectionCheck(
+            None,
+            Phrase(
+                gettext_noop("%(integration)s: makes no provider calls."),
+                {"integration": str(integration)},
+            ),
+        )
 
     def health(self, integration_ids: list[int]) -> dict[int, str]:
         """A line per integration for the integrations list, for all listed rows at once."""
@@ -212,8 +252,8 @@ def get_method_type(identifier: str) -> IntegrationType[Any]:
 
 
 def all_types() -> list[IntegrationType[Any]]:
-    return sorted(_types.values(), key=lambda t: t.name)
+    return sorted(_types.values(), key=lambda t: str(t.name))
 
 
-def type_choices() -> list[tuple[str, str]]:
+def type_choices() -> list[tuple[str, str | Promise]]:
     return [(t.key, t.name) for t in all_types()]

@@ -9,7 +9,11 @@ from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import path
+from django.utils.formats import number_format
 from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
+from django_countries.fields import Country
 
 from integrations.models import Integration
 
@@ -19,14 +23,17 @@ from .forms import RuleDestinationForm, SimulationForm
 from .models import PaymentRule, RuleDestination, RuleMethod
 
 VARIABLE_HELP = [
-    ("currency", 'the checkout\'s currency, e.g. "EUR"'),
-    ("subtotal", "net sum of the lines (number)"),
-    ("total", "gross total with shipping and VAT (number)"),
-    ("billing_address", '.country, .region, .postal_code, .city ("" when absent)'),
-    ("shipping_address", "the same attributes as billing_address"),
-    ("line_items", "a list; each has .sku, .name, .quantity, .unit_price, .vat_rate, .net_total"),
-    ("customer", '.name, .vat_id ("" when absent)'),
-    ("buyer", '.email ("" when absent)'),
+    ("currency", _('the checkout\'s currency, e.g. "EUR"')),
+    ("subtotal", _("net sum of the lines (number)")),
+    ("total", _("gross total with shipping and VAT (number)")),
+    ("billing_address", _('.country, .region, .postal_code, .city ("" when absent)')),
+    ("shipping_address", _("the same attributes as billing_address")),
+    (
+        "line_items",
+        _("a list; each has .sku, .name, .quantity, .unit_price, .vat_rate, .net_total"),
+    ),
+    ("customer", _('.name, .vat_id ("" when absent)')),
+    ("buyer", _('.email ("" when absent)')),
 ]
 
 
@@ -37,38 +44,47 @@ def expression_help() -> str:
     examples = format_html_join(
         "", "<li><code>{}</code>: {}</li>", ((text, why) for text, why in expressions.EXAMPLES)
     )
-    return format_html(
+    # The translated text is HTML of ours; only the numbers and lists are filled in.
+    text = gettext(
         "Leave the expression empty to apply the rule to every matching checkout. "
         "Operators: <code>== != &lt; &lt;= &gt; &gt;= and or not</code>, "
         "<code>=~</code> (regular expression matched from the start), <code>in</code>, "
         "<code>.starts_with(…)</code>, <code>.ends_with(…)</code>, <code>.as_lower</code>, "
         "<code>[x for x in list if …]</code>, <code>list.length</code>. "
         "Strings in double quotes. The expression is checked when you save."
-        "<p>Limits, so that one rule cannot stall checkout: at most {} characters; regular "
-        "expressions in RE2 syntax, which runs in linear time (no back-references or "
+        "<p>Limits, so that one rule cannot stall checkout: at most {length} characters; "
+        "regular expressions in RE2 syntax, which runs in linear time (no back-references or "
         "look-arounds; <code>\\w</code>, <code>\\d</code> are ASCII, "
         "<code>\\pL</code> is any letter); on a checkout, an expression that needs more than "
-        "{} steps or {} s, or values over {} characters or items, stops and counts as failed.</p>"
-        "<p>Variables:</p><ul>{}</ul><p>Examples:</p><ul>{}</ul>",
-        f"{bounded_engine.MAX_LENGTH:,}",
-        f"{bounded_engine.MAX_STEPS:,}",
-        f"{bounded_engine.MAX_CPU_SECONDS:g}",
-        f"{bounded_engine.MAX_SIZE:,}",
-        variables,
-        examples,
+        "{steps} steps or {seconds} s, or values over {size} characters or items, stops and "
+        "counts as failed.</p>"
+        "<p>Variables:</p><ul>{variables}</ul><p>Examples:</p><ul>{examples}</ul>"
     )
+    return format_html(
+        text,
+        length=_number(bounded_engine.MAX_LENGTH),
+        steps=_number(bounded_engine.MAX_STEPS),
+        seconds=_number(bounded_engine.MAX_CPU_SECONDS),
+        size=_number(bounded_engine.MAX_SIZE),
+        variables=variables,
+        examples=examples,
+    )
+
+
+def _number(value: float) -> str:
+    return number_format(value, use_l10n=True, force_grouping=True)
 
 
 class RuleDestinationInline(admin.TabularInline):
     model = RuleDestination
     form = RuleDestinationForm
     extra = 0
-    verbose_name_plural = "Destinations (billing address; none means everywhere)"
+    verbose_name_plural = _("Destinations (billing address; none means everywhere)")
 
 
 class RuleMethodFormSet(BaseInlineFormSet):
     # A rule without methods offers nothing: say so in the product's words.
-    default_error_messages = {"too_few_forms": "A payment rule needs at least one method."}
+    default_error_messages = {"too_few_forms": _("A payment rule needs at least one method.")}
 
 
 class RuleMethodInline(admin.TabularInline):
@@ -77,7 +93,7 @@ class RuleMethodInline(admin.TabularInline):
     fields = ["integration", "options"]
     extra = 0
     min_num = 1
-    verbose_name_plural = "Payment methods (at least one)"
+    verbose_name_plural = _("Payment methods (at least one)")
 
     def get_formset(self, request, obj=None, **kwargs):
         # The admin shows min_num forms but only checks it when asked to.
@@ -85,7 +101,7 @@ class RuleMethodInline(admin.TabularInline):
 
 
 class MethodIntegrationFilter(admin.SimpleListFilter):
-    title = "method"
+    title = _("method")
     parameter_name = "integration"
 
     def lookups(self, request, model_admin):
@@ -98,12 +114,14 @@ class MethodIntegrationFilter(admin.SimpleListFilter):
 
 
 class DestinationCountryFilter(admin.SimpleListFilter):
-    title = "destination country"
+    title = _("destination country")
     parameter_name = "country"
 
     def lookups(self, request, model_admin):
         codes = RuleDestination.objects.values_list("country", flat=True).distinct()
-        return [("none", "No destinations (everywhere)")] + sorted((code, code) for code in codes)
+        # Countries by name, in the reader's language and order.
+        named = sorted(((code, Country(code).name) for code in codes), key=lambda c: c[1])
+        return [("none", _("No destinations (everywhere)")), *named]
 
     def queryset(self, request, queryset):
         if self.value() == "none":
@@ -140,7 +158,7 @@ class PaymentRuleAdmin(admin.ModelAdmin):
     def get_fieldsets(self, request, obj=None):
         return [
             (None, {"fields": ["name", "enabled", "sort_order", "currency", "stop_processing"]}),
-            ("Expression", {"fields": ["expression"], "description": expression_help()}),
+            (_("Expression"), {"fields": ["expression"], "description": expression_help()}),
         ]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[PaymentRule]:
@@ -153,30 +171,38 @@ class PaymentRuleAdmin(admin.ModelAdmin):
             )
         )
 
-    @admin.display(description="Methods")
+    @admin.display(description=_("Methods"))
     def method_list(self, rule: PaymentRule) -> str:
         return ", ".join(
-            f"{config.integration.name}" + ("" if config.integration.is_active else " (inactive)")
+            config.integration.name
+            if config.integration.is_active
+            else gettext("%(integration)s (inactive)") % {"integration": config.integration.name}
             for config in rule.methods.all()
         )
 
-    @admin.display(description="Destinations")
+    @admin.display(description=_("Destinations"))
     def destination_list(self, rule: PaymentRule) -> str:
         parts = []
         for destination in rule.destinations.all():
             codes = [code.postal_code for code in destination.postal_codes.all()]
             parts.append(f"{destination}" + (f" ({', '.join(codes)})" if codes else ""))
-        return "; ".join(parts) or "Everywhere"
+        return "; ".join(parts) or gettext("Everywhere")
 
-    @admin.action(description="Enable selected payment rules", permissions=["change"])
+    @admin.action(description=_("Enable selected payment rules"), permissions=["change"])
     def enable(self, request: HttpRequest, queryset: QuerySet[PaymentRule]) -> None:
         changed = services.set_rules_enabled(rules=queryset, enabled=True)
-        self.message_user(request, f"{changed} payment rule(s) enabled.", messages.SUCCESS)
+        message = ngettext(
+            "%(count)d payment rule enabled.", "%(count)d payment rules enabled.", changed
+        )
+        self.message_user(request, message % {"count": changed}, messages.SUCCESS)
 
-    @admin.action(description="Disable selected payment rules", permissions=["change"])
+    @admin.action(description=_("Disable selected payment rules"), permissions=["change"])
     def disable(self, request: HttpRequest, queryset: QuerySet[PaymentRule]) -> None:
         changed = services.set_rules_enabled(rules=queryset, enabled=False)
-        self.message_user(request, f"{changed} payment rule(s) disabled.", messages.SUCCESS)
+        message = ngettext(
+            "%(count)d payment rule disabled.", "%(count)d payment rules disabled.", changed
+        )
+        self.message_user(request, message % {"count": changed}, messages.SUCCESS)
 
     def get_urls(self):
         simulate = path(
@@ -200,7 +226,7 @@ class PaymentRuleAdmin(admin.ModelAdmin):
         context = {
             **self.admin_site.each_context(request),
             "opts": self.opts,
-            "title": "Simulate checkout",
+            "title": gettext("Simulate checkout"),
             "form": form,
             "evaluation": evaluation,
             "considered": [t for t in trace if t.outcome != RuleOutcome.WRONG_CURRENCY],

@@ -1,9 +1,10 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class PaymentRulesConfig(AppConfig):
     name = "payment_rules"
-    verbose_name = "Payment rules"
+    verbose_name = _("Payment rules")
 
     def ready(self) -> None:
         from integrations import admin as integrations_admin

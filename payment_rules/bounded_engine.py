@@ -25,6 +25,7 @@ from typing import Any, NoReturn
 
 import re2
 import rule_engine
+from django.utils.translation import gettext_noop
 from rule_engine import ast, errors
 from rule_engine.builtins import Builtins, BuiltinValueGenerator
 from rule_engine.parser import Parser
@@ -32,6 +33,8 @@ from rule_engine.parser import _DeferredAstNode as DeferredNode  # phase one's o
 from rule_engine.parser.base import ParserBase
 from rule_engine.parser.utilities import parse_float
 from rule_engine.types import DataType, is_integer_number
+
+from backoffice.phrases import Phrase
 
 MAX_LENGTH = 5_000  # characters of expression text
 MAX_NESTING = 32  # brackets inside brackets
@@ -54,7 +57,15 @@ DECIMAL_CONTEXT = decimal.Context(
 
 
 class Refused(errors.EvaluationError):
-    """An expression this product does not run; the message is for the person who wrote it."""
+    """An expression this product does not run; the message is for the person who wrote it.
+
+    The message is a `Phrase`: a compiled rule's error is cached, and read in the language of
+    whoever reads it.
+    """
+
+    def __init__(self, message: Phrase) -> None:
+        super().__init__(message)
+        self.message = message
 
 
 class LimitExceeded(Refused):
@@ -118,7 +129,10 @@ def check_length(text: str) -> None:
     """Refuse a text too long to parse, before anything reads it."""
     if len(text) > MAX_LENGTH:
         raise LimitExceeded(
-            f"Expression too long: {len(text):,} characters, at most {MAX_LENGTH:,}."
+            Phrase(
+                gettext_noop("Expression too long: %(length)s characters, at most %(limit)s."),
+                {"length": len(text), "limit": MAX_LENGTH},
+            )
         )
 
 
@@ -151,14 +165,19 @@ class Meter:
     def __init__(self) -> None:
         self.steps_left = MAX_STEPS
         self.deadline: float | None = None
-        self.exceeded: str | None = None
+        self.exceeded: Phrase | None = None
         self._until_clock = self._CLOCK_EVERY
 
     def charge(self, steps: int) -> None:
         self.steps_left -= steps
         if self.steps_left < 0:
             self.stop(
-                f"Stopped: the expression needs more than {MAX_STEPS:,} steps on this checkout."
+                Phrase(
+                    gettext_noop(
+                        "Stopped: the expression needs more than %(steps)s steps on this checkout."
+                    ),
+                    {"steps": MAX_STEPS},
+                )
             )
         self._until_clock -= 1
         if self._until_clock <= 0:
@@ -167,7 +186,12 @@ class Meter:
             if self.deadline is None:
                 self.deadline = now + MAX_CPU_SECONDS
             elif now > self.deadline:
-                self.stop(f"Stopped: the expression ran longer than {MAX_CPU_SECONDS:g} s.")
+                self.stop(
+                    Phrase(
+                        gettext_noop("Stopped: the expression ran longer than %(seconds)s s."),
+                        {"seconds": MAX_CPU_SECONDS},
+                    )
+                )
 
     def measure(self, value: Any) -> None:
         """Charge one operation and the value it produced; stop on values too large."""
@@ -177,11 +201,21 @@ class Meter:
         elif isinstance(value, str):
             size = len(value)
             if size > MAX_SIZE:
-                self.stop(f"Stopped: a text grew past {MAX_SIZE:,} characters.")
+                self.stop(
+                    Phrase(
+                        gettext_noop("Stopped: a text grew past %(size)s characters."),
+                        {"size": MAX_SIZE},
+                    )
+                )
         elif isinstance(value, _COLLECTIONS):
             size = len(value)
             if size > MAX_SIZE:
-                self.stop(f"Stopped: a list, set or mapping grew past {MAX_SIZE:,} items.")
+                self.stop(
+                    Phrase(
+                        gettext_noop("Stopped: a list, set or mapping grew past %(size)s items."),
+                        {"size": MAX_SIZE},
+                    )
+                )
             for member in (*value.keys(), *value.values()) if isinstance(value, dict) else value:
                 self._check_member(member)
         self.charge(1 + size)
@@ -191,13 +225,24 @@ class Meter:
             self._check_number(member)
         elif isinstance(member, _COLLECTIONS):
             # Comparing nested lists that share their parts costs the product of their sizes.
-            self.stop("Lists, sets and mappings cannot hold other lists, sets or mappings.")
+            self.stop(
+                Phrase(
+                    gettext_noop(
+                        "Lists, sets and mappings cannot hold other lists, sets or mappings."
+                    )
+                )
+            )
 
     def _check_number(self, value: decimal.Decimal) -> None:
         if value.is_finite() and value.adjusted() > MAX_EXPONENT:
-            self.stop(f"Stopped: a number grew past 1e{MAX_EXPONENT}.")
+            self.stop(
+                Phrase(
+                    gettext_noop("Stopped: a number grew past 1e%(exponent)s."),
+                    {"exponent": str(MAX_EXPONENT)},
+                )
+            )
 
-    def stop(self, reason: str) -> NoReturn:
+    def stop(self, reason: Phrase) -> NoReturn:
         if self.exceeded is None:
             self.exceeded = reason
         raise LimitExceeded(self.exceeded)
@@ -236,8 +281,13 @@ def _nesting_guard(lexer: Any) -> Callable[[], Any]:
                 depth += 1
                 if depth > MAX_NESTING:
                     raise LimitExceeded(
-                        f"Expression too deeply nested: brackets go more than {MAX_NESTING} "
-                        "levels deep."
+                        Phrase(
+                            gettext_noop(
+                                "Expression too deeply nested: brackets go more than "
+                                "%(levels)s levels deep."
+                            ),
+                            {"levels": MAX_NESTING},
+                        )
                     )
             elif token.type in _CLOSING:
                 depth -= 1
@@ -254,15 +304,25 @@ def _prepare(tree: DeferredNode) -> None:
         if isinstance(item, DeferredNode):
             if depth > MAX_DEPTH:
                 raise LimitExceeded(
-                    f"Expression too deeply nested: operations go more than {MAX_DEPTH} "
-                    "levels deep."
+                    Phrase(
+                        gettext_noop(
+                            "Expression too deeply nested: operations go more than "
+                            "%(levels)s levels deep."
+                        ),
+                        {"levels": MAX_DEPTH},
+                    )
                 )
             _refuse_unsupported(item)
             if item.cls in _METERED:
                 item.cls = _METERED[item.cls]
             elif not issubclass(item.cls, (ast.Statement, *_FREE_CONSTANTS)):
                 # A node a later rule-engine adds would run unmetered: refuse it until vetted.
-                raise Refused(f"{item.cls.__name__} is not supported in payment rules.")
+                raise Refused(
+                    Phrase(
+                        gettext_noop("%(operation)s is not supported in payment rules."),
+                        {"operation": item.cls.__name__},
+                    )
+                )
             children = [*item.args, *item.kwargs.values()]
             pending.extend((child, depth + 1) for child in children)
         elif isinstance(item, tuple | list | collections.deque):
@@ -271,18 +331,28 @@ def _prepare(tree: DeferredNode) -> None:
 
 def _refuse_unsupported(node: DeferredNode) -> None:
     if issubclass(node.cls, ast.BytesExpression):
-        raise Refused('Byte strings (b"…") are not supported.')
+        raise Refused(Phrase(gettext_noop('Byte strings (b"…") are not supported.')))
     if issubclass(node.cls, ast.BitwiseShiftExpression):
-        raise Refused("Bit shifts (<< and >>) are not supported.")
+        raise Refused(Phrase(gettext_noop("Bit shifts (<< and >>) are not supported.")))
     if issubclass(node.cls, ast.GetAttributeExpression) and node.args[2] in {"encode", "decode"}:
-        raise Refused(f"The attribute {node.args[2]!r} is not supported.")
+        raise Refused(
+            Phrase(
+                gettext_noop("The attribute %(attribute)s is not supported."),
+                {"attribute": repr(node.args[2])},
+            )
+        )
     if issubclass(node.cls, ast.FloatExpression):
         try:
             number = parse_float(node.args[1])
         except errors.EngineError:
             return  # the build says what is wrong with it
         if number.is_finite() and number.adjusted() > MAX_EXPONENT:
-            raise Refused(f"Numbers in an expression must be below 1e{MAX_EXPONENT + 1}.")
+            raise Refused(
+                Phrase(
+                    gettext_noop("Numbers in an expression must be below 1e%(exponent)s."),
+                    {"exponent": str(MAX_EXPONENT + 1)},
+                )
+            )
 
 
 # Metered operations: every node class the grammar builds, except constants that cost nothing.
@@ -385,6 +455,11 @@ def _bounded_range(start: Any, stop: Any = None, step: Any = None) -> tuple[int,
     except OverflowError:  # more than the machine can count
         count = MAX_SIZE + 1
     if count > MAX_SIZE:
-        _current_meter().stop(f"Stopped: $range would make more than {MAX_SIZE:,} numbers.")
+        _current_meter().stop(
+            Phrase(
+                gettext_noop("Stopped: $range would make more than %(size)s numbers."),
+                {"size": MAX_SIZE},
+            )
+        )
     _current_meter().charge(count)
     return tuple(numbers)

@@ -6,6 +6,7 @@ import functools
 
 import pycountry
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext
 
 
 def normalize_currency_code(value: str) -> str:
@@ -17,8 +18,11 @@ def validate_currency_code(value: str) -> None:
     """Accept only a current ISO 4217 code as stored: upper case, e.g. EUR (normalize first)."""
     if value not in iso_4217_codes():
         raise ValidationError(
-            f"{value!r} is not an ISO 4217 currency code: enter one such as EUR, CHF or USD.",
+            gettext(
+                "%(value)s is not an ISO 4217 currency code: enter one such as EUR, CHF or USD."
+            ),
             code="currency_unknown",
+            params={"value": repr(value)},
         )
 
 

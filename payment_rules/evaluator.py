@@ -29,6 +29,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import models
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from integrations import registry
 from integrations.models import Integration
@@ -43,21 +45,21 @@ logger = logging.getLogger(__name__)
 
 
 class RuleOutcome(models.TextChoices):
-    APPLIED = "applied", "Applied"
-    WRONG_CURRENCY = "wrong_currency", "Wrong currency"
-    DESTINATION_MISMATCH = "destination_mismatch", "Destination does not match"
-    DISABLED = "disabled", "Disabled"
-    EXPRESSION_FALSE = "expression_false", "Expression is false"
-    EXPRESSION_ERROR = "expression_error", "Expression failed"
-    CUT_OFF = "cut_off", "Cut off by an earlier rule that stops further processing"
+    APPLIED = "applied", _("Applied")
+    WRONG_CURRENCY = "wrong_currency", _("Wrong currency")
+    DESTINATION_MISMATCH = "destination_mismatch", _("Destination does not match")
+    DISABLED = "disabled", _("Disabled")
+    EXPRESSION_FALSE = "expression_false", _("Expression is false")
+    EXPRESSION_ERROR = "expression_error", _("Expression failed")
+    CUT_OFF = "cut_off", _("Cut off by an earlier rule that stops further processing")
 
 
 class MethodOutcome(models.TextChoices):
-    OFFERED = "offered", "Offered"
-    ALREADY_OFFERED = "already_offered", "Already offered by an earlier rule"
-    INTEGRATION_INACTIVE = "integration_inactive", "Left out: the integration is inactive"
-    NOT_APPLICABLE = "not_applicable", "Left out: not applicable to this checkout"
-    EXCLUDED = "excluded", "Left out: excluded for this checkout (e.g. after a decline)"
+    OFFERED = "offered", _("Offered")
+    ALREADY_OFFERED = "already_offered", _("Already offered by an earlier rule")
+    INTEGRATION_INACTIVE = "integration_inactive", _("Left out: the integration is inactive")
+    NOT_APPLICABLE = "not_applicable", _("Left out: not applicable to this checkout")
+    EXCLUDED = "excluded", _("Left out: excluded for this checkout (e.g. after a decline)")
 
 
 @dataclass(frozen=True)
@@ -145,7 +147,7 @@ def _apply_expressions_and_stop(
         if stopped_by is not None:
             if not explain:
                 break
-            detail = f"Cut off by {stopped_by.name!r}."
+            detail = gettext("Cut off by %(rule)s.") % {"rule": repr(stopped_by.name)}
             traces[rule.id] = _rule_trace(rule, RuleOutcome.CUT_OFF, detail)
             continue
         if rule.expression:
@@ -251,10 +253,12 @@ def _is_applicable(integration: Integration, context: CheckoutContext) -> tuple[
         return bool(integration.integration_type.is_applicable(integration, context)), ""
     except registry.UnknownIntegrationType:
         logger.error("Integration %s has an unregistered type %r", integration.pk, integration.type)
-        return False, f"Unknown integration type {integration.type!r}."
+        return False, gettext("Unknown integration type %(type)s.") % {
+            "type": repr(integration.type)
+        }
     except Exception:  # a faulty type must not break checkout for the other methods
         logger.exception("Applicability check of integration %s failed", integration.pk)
-        return False, "The applicability check failed (see the logs)."
+        return False, gettext("The applicability check failed (see the logs).")
 
 
 def _payment_method(integration: Integration, options: Any) -> PaymentMethod:

@@ -15,6 +15,7 @@ from decimal import Decimal
 from typing import Any
 
 import rule_engine
+from django.utils.translation import gettext, gettext_lazy
 from rule_engine import DataType
 
 from . import bounded_engine
@@ -56,21 +57,33 @@ VARIABLES: dict[str, Any] = {
 
 # Shown in the rule form and the docs; each one is checked by the tests.
 EXAMPLES = [
-    ('total > 500 and billing_address.country == "DE"', "orders over 500 billed to Germany"),
-    ("subtotal >= 100 and subtotal < 10000", "net amount between 100 and 10,000"),
-    ('customer.vat_id != ""', "customers with a VAT ID"),
-    ('billing_address.postal_code.starts_with("8")', "billing postal codes starting with 8"),
-    ('billing_address.region in ["DE-BY", "DE-BW"]', "billing in Bavaria or Baden-Württemberg"),
+    (
+        'total > 500 and billing_address.country == "DE"',
+        gettext_lazy("orders over 500 billed to Germany"),
+    ),
+    ("subtotal >= 100 and subtotal < 10000", gettext_lazy("net amount between 100 and 10,000")),
+    ('customer.vat_id != ""', gettext_lazy("customers with a VAT ID")),
+    (
+        'billing_address.postal_code.starts_with("8")',
+        gettext_lazy("billing postal codes starting with 8"),
+    ),
+    (
+        'billing_address.region in ["DE-BY", "DE-BW"]',
+        gettext_lazy("billing in Bavaria or Baden-Württemberg"),
+    ),
     (
         "shipping_address.country != billing_address.country",
-        "shipping to another country than billing",
+        gettext_lazy("shipping to another country than billing"),
     ),
     (
         '[i for i in line_items if i.sku == "PALLET"].length > 0',
-        "the cart holds the SKU PALLET",
+        gettext_lazy("the cart holds the SKU PALLET"),
     ),
-    ("line_items.length <= 20", "at most 20 lines"),
-    ('not buyer.email.as_lower.ends_with("@example.com")', "buyers outside example.com"),
+    ("line_items.length <= 20", gettext_lazy("at most 20 lines")),
+    (
+        'not buyer.email.as_lower.ends_with("@example.com")',
+        gettext_lazy("buyers outside example.com"),
+    ),
 ]
 
 _CONTEXT = bounded_engine.BoundedContext(
@@ -84,6 +97,14 @@ _EMPTY_BUYER = Buyer(email="")
 
 class ExpressionError(Exception):
     """An expression that cannot be compiled; the message says what is wrong."""
+
+
+class NotACondition(Exception):
+    """An expression that gives a value of `type_name`, not true or false."""
+
+    def __init__(self, type_name: str) -> None:
+        super().__init__(type_name)
+        self.type_name = type_name
 
 
 def check_expression(text: str) -> str | None:
@@ -100,10 +121,11 @@ def compile_expression(text: str) -> rule_engine.Rule:
     try:
         bounded_engine.check_length(text)  # before the cache, which keeps its texts
     except bounded_engine.LimitExceeded as error:
-        raise ExpressionError(error.message) from None
+        raise ExpressionError(str(error.message)) from None
     compiled = _compile(text)
-    if isinstance(compiled, ExpressionError):
-        raise ExpressionError(str(compiled))
+    if isinstance(compiled, Exception):
+        # Described now, not when cached: in the language of whoever reads it.
+        raise ExpressionError(describe_error(compiled))
     return compiled
 
 
@@ -134,51 +156,62 @@ def describe_error(error: Exception) -> str:
     return message
 
 
-# A failure is cached too: an expression stored before a limit existed fails fast, once parsed.
+# A failure is cached too (the error, described when raised): an expression stored before a
+# limit existed fails fast, once parsed.
 @functools.lru_cache(maxsize=16384)
-def _compile(text: str) -> rule_engine.Rule | ExpressionError:
+def _compile(text: str) -> rule_engine.Rule | Exception:
     try:
         rule = bounded_engine.BoundedRule(text, context=_CONTEXT)
     except Exception as error:  # whatever the text, saving says why and never errs
-        return ExpressionError(describe_error(error))
+        return error.with_traceback(None)  # the cache keeps no frames alive
     result_type = rule.statement.expression.result_type
     if result_type not in (DataType.BOOLEAN, DataType.UNDEFINED):
-        return ExpressionError(
-            f"The expression gives a {result_type.name.lower()}, not a condition: "
-            "compare it, e.g. total > 500."
-        )
+        return NotACondition(result_type.name.lower())
     return rule
 
 
 def _describe(error: BaseException) -> str:
     if isinstance(error, ExpressionError):
         return str(error)
+    if isinstance(error, NotACondition):
+        return gettext(
+            "The expression gives a %(type)s, not a condition: compare it, e.g. total > 500."
+        ) % {"type": error.type_name}
     if isinstance(error, bounded_engine.Refused):
-        return error.message
+        return str(error.message)
     if isinstance(error, RecursionError):
-        return "Expression too deeply nested."
+        return gettext("Expression too deeply nested.")
     if isinstance(error, MemoryError):
-        return "Stopped: the expression needs too much memory."
+        return gettext("Stopped: the expression needs too much memory.")
     if isinstance(error, decimal.DecimalException):
-        return "Arithmetic failed: a value is not a number, or is out of range."
+        return gettext("Arithmetic failed: a value is not a number, or is out of range.")
     if isinstance(error, rule_engine.errors.RegexSyntaxError):
-        return f"Invalid regular expression {_excerpt(error.value)}: {error.message}."
+        return gettext("Invalid regular expression %(pattern)s: %(reason)s.") % {
+            "pattern": _excerpt(error.value),
+            "reason": error.message,
+        }
     if isinstance(error, rule_engine.errors.SymbolResolutionError):
-        message = f"Unknown variable {error.symbol_name!r}."
+        message = gettext("Unknown variable %(name)s.") % {"name": repr(error.symbol_name)}
     elif isinstance(error, rule_engine.errors.ObjectAttributeError):
-        known = ", ".join(error.object.attributes)
-        message = f"{error.object.name} has no attribute {error.attribute_name!r} (it has {known})."
+        message = gettext("%(object)s has no attribute %(name)s (it has %(known)s).") % {
+            "object": error.object.name,
+            "name": repr(error.attribute_name),
+            "known": ", ".join(error.object.attributes),
+        }
     elif isinstance(error, rule_engine.errors.AttributeResolutionError):
-        message = f"Unknown attribute {error.attribute_name!r}."
+        message = gettext("Unknown attribute %(name)s.") % {"name": repr(error.attribute_name)}
     elif isinstance(error, rule_engine.errors.RuleSyntaxError):
         token = getattr(error, "token", None)
-        where = f" near {_excerpt(str(token.value))}" if token is not None else " at the end"
-        message = f"Syntax error{where}."
+        if token is not None:
+            message = gettext("Syntax error near %(text)s.") % {"text": _excerpt(str(token.value))}
+        else:
+            message = gettext("Syntax error at the end.")
     else:
+        # rule-engine's own words: the library speaks English only.
         message = f"{getattr(error, 'message', str(error)).rstrip('.').capitalize()}."
     suggestion = getattr(error, "suggestion", None)
     if suggestion:
-        message += f" Did you mean {suggestion!r}?"
+        message += " " + gettext("Did you mean %(suggestion)s?") % {"suggestion": repr(suggestion)}
     return message
 
 

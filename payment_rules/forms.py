@@ -7,6 +7,8 @@ from decimal import Decimal
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
 from . import services
@@ -25,9 +27,10 @@ class RuleDestinationForm(forms.ModelForm):
     """A destination row; its postal codes are typed as one list and stored one per row."""
 
     postal_codes = forms.CharField(
+        label=_("Postal codes"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 2, "cols": 30}),
-        help_text="Separated by commas or new lines. Empty means every postal code.",
+        help_text=_("Separated by commas or new lines. Empty means every postal code."),
     )
 
     class Meta:
@@ -46,7 +49,10 @@ class RuleDestinationForm(forms.ModelForm):
         ]
         too_long = [code for code in codes if len(code) > 32]
         if too_long:
-            raise ValidationError(f"Postal codes are at most 32 characters: {', '.join(too_long)}")
+            raise ValidationError(
+                gettext("Postal codes are at most 32 characters: %(codes)s")
+                % {"codes": ", ".join(too_long)}
+            )
         return codes
 
     def _save_m2m(self) -> None:
@@ -57,39 +63,57 @@ class RuleDestinationForm(forms.ModelForm):
         )
 
 
-_COUNTRY_CHOICES = [("", "— none —"), *countries]
+def _country_choices() -> list[tuple[str, str]]:
+    # Called when a form is made: country names in the reader's language, in its order.
+    return [("", gettext("— none —")), *countries]
 
 
 class SimulationForm(forms.Form):
     """A checkout typed by an admin, to see which rules apply and why."""
 
-    currency = forms.CharField(max_length=3, initial="EUR", help_text="ISO 4217, e.g. EUR.")
+    currency = forms.CharField(
+        label=_("Currency"), max_length=3, initial="EUR", help_text=_("ISO 4217, e.g. EUR.")
+    )
     billing_country = forms.ChoiceField(
-        choices=_COUNTRY_CHOICES, required=False, help_text="None: a checkout without address."
+        label=_("Billing country"),
+        choices=_country_choices,
+        required=False,
+        help_text=_("None: a checkout without address."),
     )
-    billing_region = forms.CharField(required=False, help_text="ISO 3166-2, e.g. DE-BY.")
-    billing_postal_code = forms.CharField(required=False)
-    billing_city = forms.CharField(required=False)
+    billing_region = forms.CharField(
+        label=_("Billing region"), required=False, help_text=_("ISO 3166-2, e.g. DE-BY.")
+    )
+    billing_postal_code = forms.CharField(label=_("Billing postal code"), required=False)
+    billing_city = forms.CharField(label=_("Billing city"), required=False)
     shipping_country = forms.ChoiceField(
-        choices=_COUNTRY_CHOICES, required=False, help_text="None: same as billing."
+        label=_("Shipping country"),
+        choices=_country_choices,
+        required=False,
+        help_text=_("None: same as billing."),
     )
-    shipping_region = forms.CharField(required=False)
-    shipping_postal_code = forms.CharField(required=False)
-    subtotal = forms.DecimalField(initial=Decimal("0"), decimal_places=2, max_digits=14)
-    total = forms.DecimalField(initial=Decimal("0"), decimal_places=2, max_digits=14)
+    shipping_region = forms.CharField(label=_("Shipping region"), required=False)
+    shipping_postal_code = forms.CharField(label=_("Shipping postal code"), required=False)
+    subtotal = forms.DecimalField(
+        label=_("Subtotal"), initial=Decimal("0"), decimal_places=2, max_digits=14
+    )
+    total = forms.DecimalField(
+        label=_("Total"), initial=Decimal("0"), decimal_places=2, max_digits=14
+    )
     line_items = forms.CharField(
+        label=_("Line items"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 3, "cols": 40}),
-        help_text="One per line: SKU, quantity, unit price (net), VAT rate (e.g. 0.19).",
+        help_text=_("One per line: SKU, quantity, unit price (net), VAT rate (e.g. 0.19)."),
     )
-    customer_name = forms.CharField(required=False)
+    customer_name = forms.CharField(label=_("Customer name"), required=False)
     customer_vat_id = forms.CharField(
-        required=False, label="Customer VAT ID", help_text="InfinitePay needs one."
+        required=False, label=_("Customer VAT ID"), help_text=_("InfinitePay needs one.")
     )
-    buyer_email = forms.EmailField(required=False)
+    buyer_email = forms.EmailField(label=_("Buyer e-mail"), required=False)
     exclude = forms.CharField(
+        label=_("Exclude"),
         required=False,
-        help_text="Method identifiers to leave out, e.g. infinitepay_1 after a decline.",
+        help_text=_("Method identifiers to leave out, e.g. infinitepay_1 after a decline."),
     )
 
     def clean_currency(self) -> str:
@@ -116,7 +140,8 @@ class SimulationForm(forms.Form):
                 )
             except (ValueError, ArithmeticError):
                 raise ValidationError(
-                    f"Line {number}: write SKU, quantity, unit price[, VAT rate]."
+                    gettext("Line %(number)s: write SKU, quantity, unit price[, VAT rate].")
+                    % {"number": number}
                 ) from None
         return tuple(items)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Collection
 
 from django.db.models import Exists, OuterRef, QuerySet
+from django.utils.translation import gettext
 
 from integrations.models import Integration
 
@@ -48,7 +49,17 @@ def rules_losing_last_active_method(*, integration_ids: Collection[int]) -> Quer
 def describe_rules_losing_last_method(integration_ids: Collection[int]) -> list[str]:
     """One warning per rule that would offer nothing once these integrations are gone."""
     return [
-        f"Payment rule {rule.name!r} ({rule.currency}, sort order {rule.sort_order}"
-        f"{'' if rule.enabled else ', disabled'}) loses its last active method."
+        (
+            gettext(
+                "Payment rule %(name)s (%(currency)s, sort order %(sort_order)s) loses its "
+                "last active method."
+            )
+            if rule.enabled
+            else gettext(
+                "Payment rule %(name)s (%(currency)s, sort order %(sort_order)s, disabled) "
+                "loses its last active method."
+            )
+        )
+        % {"name": repr(rule.name), "currency": rule.currency, "sort_order": rule.sort_order}
         for rule in rules_losing_last_active_method(integration_ids=integration_ids)
     ]

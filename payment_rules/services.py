@@ -9,6 +9,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import QuerySet
+from django.utils.translation import gettext
 
 from integrations.models import Integration
 
@@ -48,7 +49,7 @@ def create_rule(
 ) -> PaymentRule:
     """Create a rule with its destinations and methods; a rule needs at least one method."""
     if not methods:
-        raise ValidationError("A payment rule needs at least one method.")
+        raise ValidationError(gettext("A payment rule needs at least one method."))
     rule = PaymentRule(
         name=name,
         currency=currency,
@@ -77,7 +78,10 @@ def set_postal_codes(*, destination: RuleDestination, postal_codes: Iterable[str
     wanted = {normalize_postal_code(code) for code in postal_codes} - {""}
     too_long = sorted(code for code in wanted if len(code) > 32)
     if too_long:
-        raise ValidationError(f"Postal codes are at most 32 characters: {', '.join(too_long)}")
+        raise ValidationError(
+            gettext("Postal codes are at most 32 characters: %(codes)s")
+            % {"codes": ", ".join(too_long)}
+        )
     existing = set(destination.postal_codes.values_list("postal_code", flat=True))
     destination.postal_codes.exclude(postal_code__in=wanted).delete()
     RuleDestinationPostalCode.objects.bulk_create(

@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
 from integrations.admin import IntegrationTypeAdmin
 
@@ -9,5 +10,5 @@ from .models import PaymentTermIntegration
 class PaymentTermIntegrationAdmin(IntegrationTypeAdmin):
     fieldsets = [
         (None, {"fields": ["name", "label", "short_label"]}),
-        ("Status", {"fields": ["status", "default_owner"]}),
+        (_("Status"), {"fields": ["status", "default_owner"]}),
     ]

@@ -1,9 +1,10 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class PaymentTermConfig(AppConfig):
     name = "payment_term"
-    verbose_name = "Payment Term"
+    verbose_name = _("Payment Term")
 
     def ready(self) -> None:
         from integrations import registry

@@ -6,6 +6,8 @@ customer buys on the shop's one term (named in the method's label), so it always
 
 from typing import Any
 
+from django.utils.translation import gettext_lazy as _
+
 from integrations.registry import IntegrationType
 
 from .models import PaymentTermIntegration
@@ -15,7 +17,7 @@ class PaymentTermType(IntegrationType[PaymentTermIntegration]):
     """Nothing to ask the buyer, no provider to call or check: the base class's defaults."""
 
     key = "payment_term"
-    name = "Payment Term"
+    name = _("Payment Term")
     model = PaymentTermIntegration
 
     def is_applicable(self, integration: PaymentTermIntegration, context: Any) -> bool:

@@ -1,3 +1,5 @@
+from django.utils.translation import gettext_lazy as _
+
 from integrations.models import Integration
 
 
@@ -7,4 +9,5 @@ class PaymentTermIntegration(Integration):
     type_key = "payment_term"
 
     class Meta:
-        verbose_name = "Payment Term integration"
+        verbose_name = _("Payment Term integration")
+        verbose_name_plural = _("Payment Term integrations")

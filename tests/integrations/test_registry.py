@@ -94,10 +94,9 @@ def test_what_a_type_may_leave_out_has_a_default():
     assert offline.method_form_class is None and offline.checkout_form() is None
     assert offline.clean_method_data({"anything": "given"}) == {}
     assert offline.describe_method_data({"anything": "given"}) == []
-    assert offline.check_connection(integration) == (
-        None,
-        "Cash on delivery: makes no provider calls.",
-    )
+    connected, message = offline.check_connection(integration)
+    assert connected is None
+    assert str(message) == "Cash on delivery: makes no provider calls."
     assert offline.health([1, 2]) == {}
     assert offline.admin_payment_template == ""
 

@@ -42,7 +42,13 @@ def test_list_shows_rules_with_methods_and_destinations(admin_client, make_rule,
     RuleDestinationPostalCodeFactory(destination=rule.destinations.get(), postal_code="1010")
     make_rule(name="Everywhere USD", currency="USD")
     body = admin_client.get(LIST_URL).content.decode()
-    for text in ["Fallback EUR", "Everywhere USD", payment_term.name, "AT (1010)", "Everywhere"]:
+    for text in [
+        "Fallback EUR",
+        "Everywhere USD",
+        payment_term.name,
+        "Austria (1010)",
+        "Everywhere",
+    ]:
         assert text in body
     assert reverse("admin:payment_rules_paymentrule_simulate") in body
 
@@ -72,7 +78,7 @@ def test_enable_and_disable_actions(admin_client, make_rule):
         LIST_URL, {"action": "disable", "_selected_action": ids}, follow=True
     )
     assert set(PaymentRule.objects.values_list("enabled", flat=True)) == {False}
-    assert "2 payment rule(s) disabled." in response.content.decode()
+    assert "2 payment rules disabled." in response.content.decode()
 
 
 def test_add_form_shows_expression_help_with_examples(admin_client):

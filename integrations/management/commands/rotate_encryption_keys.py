@@ -1,6 +1,7 @@
 from django.apps import apps
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.utils.translation import ngettext
 
 from integrations.encryption import (
     EncryptedTextField,
@@ -35,9 +36,16 @@ class Command(BaseCommand):
                         continue
                     obj.save(update_fields=fields)
                     total += 1
-        self.stdout.write(self.style.SUCCESS(f"Re-encrypted the secrets of {total} record(s)."))
+        done = ngettext(
+            "Re-encrypted the secrets of %(count)d record.",
+            "Re-encrypted the secrets of %(count)d records.",
+            total,
+        )
+        self.stdout.write(self.style.SUCCESS(done % {"count": total}))
         if unreadable:
-            raise CommandError(
-                f"{len(unreadable)} record(s) left as stored, since no configured key decrypts "
-                "them:\n" + "\n".join(unreadable)
+            left = ngettext(
+                "%(count)d record left as stored, since no configured key decrypts it:",
+                "%(count)d records left as stored, since no configured key decrypts them:",
+                len(unreadable),
             )
+            raise CommandError("\n".join([left % {"count": len(unreadable)}, *unreadable]))

@@ -1,7 +1,7 @@
 // Check connection inside an integration's form: post the form as it stands (nothing is
 // saved) and show the answer where the back office shows its messages, so what was typed
 // stays in the form. Without this script the button posts the form and the answer comes on
-// a page of its own.
+// a page of its own. Its words come translated from the button's data attributes.
 (function () {
   "use strict";
 
@@ -25,7 +25,7 @@
     button.addEventListener("click", function (event) {
       event.preventDefault();
       button.disabled = true;
-      status.textContent = "Checking…";
+      status.textContent = button.dataset.checking;
       fetch(button.formAction, {
         method: "POST",
         body: new FormData(button.form),
@@ -34,7 +34,7 @@
       })
         .then(function (response) {
           if (!response.ok) {
-            throw new Error("the back office answered HTTP " + response.status);
+            throw new Error("HTTP " + response.status);
           }
           return response.json();
         })
@@ -43,7 +43,7 @@
           showMessage(answer.message, level);
         })
         .catch(function (error) {
-          showMessage("Could not check: " + error.message, "error");
+          showMessage(button.dataset.failed + " " + error.message, "error");
         })
         .finally(function () {
           button.disabled = false;
