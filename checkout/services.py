@@ -10,7 +10,6 @@ from django.core.exceptions import ValidationError
 from django.db import models, transaction
 
 from integrations import registry
-from integrations.models import Integration
 
 from . import selectors
 from .models import (
@@ -213,7 +212,6 @@ def place_order(
         method_data = integration_type.clean_method_data(cart.method_data)
     except ValidationError:
         raise CheckoutError(METHOD_DATA_CHANGED, step="payment") from None
-    integration = integration_type.model.objects.get(pk=identifier.integration_id)
     billing, shipping = cart.billing_address, cart.shipping_address
     if billing is None or shipping is None:  # checked by the steps; a race can clear them
         raise CheckoutError("Choose the billing and shipping addresses again.", step="billing")
@@ -254,9 +252,7 @@ def place_order(
         for priced in (line.priced() for line in lines)
     )
     order.number = order_number_for(order.pk)
-    payment = _create_payment(
-        order=order, integration=integration, method=cart.payment_method, method_data=method_data
-    )
+    payment = _create_payment(order=order, identifier=identifier, method_data=method_data)
     order.save(update_fields=["number", "current_payment"])
     integration_type.start(payment)
 
@@ -289,8 +285,7 @@ def pay_again(
     identifier = registry.MethodIdentifier.parse(method)
     integration_type = registry.get_type(identifier.type_key)
     data = integration_type.clean_method_data(method_data or {})
-    integration = integration_type.model.objects.get(pk=identifier.integration_id)
-    payment = _create_payment(order=order, integration=integration, method=method, method_data=data)
+    payment = _create_payment(order=order, identifier=identifier, method_data=data)
     order.save(update_fields=["current_payment"])
     integration_type.start(payment)
     return payment
@@ -355,12 +350,14 @@ def _largest(field: models.DecimalField) -> Decimal:
 
 
 def _create_payment(
-    *, order: Order, integration: Integration, method: str, method_data: dict[str, Any]
+    *, order: Order, identifier: registry.MethodIdentifier, method_data: dict[str, Any]
 ) -> Payment:
+    # The rules have just offered this method, so its integration exists: it is not read
+    # again (the foreign key still guards it).
     payment = Payment.objects.create(
         order=order,
-        method=method,
-        integration=integration,
+        method=str(identifier),
+        integration_id=identifier.integration_id,
         amount=order.total,
         currency=order.currency,
         method_data=method_data,
