@@ -8,6 +8,9 @@ from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from modeltranslation.admin import TranslationAdmin
 
 from backoffice.list_search import search_orders
 from backoffice.money import format_money
@@ -25,9 +28,13 @@ from .models import (
     Payment,
     Product,
 )
+from .places import place
 
 
 class CustomerAddressInline(admin.StackedInline):
+    """The addresses, entered with the customer: each billing address in the EU is checked
+    against the VAT ID in the same form (`CustomerAddress.clean`), on create too."""
+
     model = CustomerAddress
     extra = 0
     fields = [
@@ -54,7 +61,7 @@ class CustomerAdmin(admin.ModelAdmin):
 
 
 @admin.register(Product)
-class ProductAdmin(admin.ModelAdmin):
+class ProductAdmin(TranslationAdmin):
     form = ProductForm
     list_display = ["sku", "name", "unit_price", "vat_rate", "currency", "is_active"]
     list_filter = ["is_active", "currency", "vat_rate"]
@@ -98,7 +105,7 @@ class PaymentInline(ReadOnlyInline):
         "method_details",
     ]
 
-    @admin.display(description="method data")
+    @admin.display(description=gettext_lazy("method data"))
     def method_details(self, payment: Payment) -> str:
         """What the buyer gave for the payment method, in its integration type's words."""
         lines = selectors.describe_method_data(
@@ -108,11 +115,11 @@ class PaymentInline(ReadOnlyInline):
 
 
 class PaymentStatusFilter(admin.SimpleListFilter):
-    title = "payment status"
+    title = gettext_lazy("payment status")
     parameter_name = "payment_status"
 
     def lookups(self, request: HttpRequest, model_admin) -> list[tuple[str, str]]:
-        return Payment.Status.choices
+        return [(value, str(label)) for value, label in Payment.Status.choices]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Order]) -> QuerySet[Order]:
         if self.value():
@@ -121,7 +128,7 @@ class PaymentStatusFilter(admin.SimpleListFilter):
 
 
 class PaymentMethodFilter(admin.SimpleListFilter):
-    title = "payment method"
+    title = gettext_lazy("payment method")
     parameter_name = "payment_method"
 
     def lookups(self, request: HttpRequest, model_admin) -> list[tuple[str, str]]:
@@ -152,7 +159,7 @@ class OrderAdmin(ReadOnlyAdmin):
         "buyer__user__username",
         "buyer__user__email",
     ]
-    search_help_text = (
+    search_help_text = gettext_lazy(
         "Order number, the company's VAT ID or name, or the buyer's user name or e-mail."
     )
     # "N of 100,000 selected" would cost a second count of the whole table on every
@@ -164,9 +171,9 @@ class OrderAdmin(ReadOnlyAdmin):
     inlines = [OrderLineInline, PaymentInline]
     fieldsets = [
         (None, {"fields": ["number", "created_at", "customer", "buyer", "buyer_ip"]}),
-        ("Addresses", {"fields": ["billing", "shipping_to", "shipping_method"]}),
+        (gettext_lazy("Addresses"), {"fields": ["billing", "shipping_to", "shipping_method"]}),
         (
-            "Totals",
+            gettext_lazy("Totals"),
             {
                 "fields": [
                     "currency",
@@ -179,7 +186,7 @@ class OrderAdmin(ReadOnlyAdmin):
                 ]
             },
         ),
-        ("Payment", {"fields": ["payment_method", "payment_status"]}),
+        (gettext_lazy("Payment"), {"fields": ["payment_method", "payment_status"]}),
     ]
     readonly_fields = [
         "number",
@@ -220,11 +227,11 @@ class OrderAdmin(ReadOnlyAdmin):
             context["payment_details"] = payment_details(obj)
         return super().render_change_form(request, context, add, change, form_url, obj)
 
-    @admin.display(description="total", ordering="total")
+    @admin.display(description=gettext_lazy("total"), ordering="total")
     def amount(self, order: Order) -> str:
         return format_money(order.total, order.currency)
 
-    @admin.display(description="payment", ordering="current_payment__status")
+    @admin.display(description=gettext_lazy("payment"), ordering="current_payment__status")
     def payment(self, order: Order) -> str:
         """The current payment's method and status, e.g. "InfinitePay · Paid in full"."""
         payment = order.current_payment
@@ -232,34 +239,47 @@ class OrderAdmin(ReadOnlyAdmin):
             return "—"
         return f"{payment.integration.short_label} · {payment.get_status_display()}"
 
-    @admin.display(description="placed", ordering="created_at")
+    @admin.display(description=gettext_lazy("placed"), ordering="created_at")
     def placed(self, order: Order) -> str:
-        return date_format(timezone.localtime(order.created_at), "Y-m-d H:i")
+        return date_format(timezone.localtime(order.created_at), "SHORT_DATETIME_FORMAT")
 
-    @admin.display(description="payment method", ordering="current_payment__integration__name")
+    @admin.display(
+        description=gettext_lazy("payment method"),
+        ordering="current_payment__integration__name",
+    )
     def payment_method(self, order: Order) -> str:
         payment = order.current_payment
         return payment.integration.short_label if payment else "—"
 
-    @admin.display(description="payment status", ordering="current_payment__status")
+    @admin.display(description=gettext_lazy("payment status"), ordering="current_payment__status")
     def payment_status(self, order: Order) -> str:
         payment = order.current_payment
         return payment.get_status_display() if payment else "—"
 
-    @admin.display(description="billing address")
+    @admin.display(description=gettext_lazy("billing address"))
     def billing(self, order: Order) -> str:
         return _address_html(order.billing_address)
 
-    @admin.display(description="shipping address")
+    @admin.display(description=gettext_lazy("shipping address"))
     def shipping_to(self, order: Order) -> str:
         return _address_html(order.shipping_address)
 
-    @admin.display(description="VAT per rate")
+    @admin.display(description=gettext_lazy("VAT per rate"))
     def vat_per_rate(self, order: Order) -> str:
         return format_html_join(
             "",
-            "<div>{} %: {} on {}</div>",
-            ((v.percent, v.vat, v.taxable) for v in order.totals.vat),
+            "<div>{}</div>",
+            (
+                (
+                    _("%(percent)s %%: %(vat)s on %(taxable)s")
+                    % {
+                        "percent": v.percent,
+                        "vat": format_money(v.vat, order.currency),
+                        "taxable": format_money(v.taxable, order.currency),
+                    },
+                )
+                for v in order.totals.vat
+            ),
         )
 
 
@@ -284,6 +304,6 @@ def _address_html(address: dict[str, str]) -> str:
         name,
         address["street"],
         f"{address['postal_code']} {address['city']}",
-        address["country"] + (f" ({address['region']})" if address.get("region") else ""),
+        place(address["country"], address.get("region", "")),
     ]
     return format_html_join("", "{}<br>", ((p,) for p in parts if p)) or format_html("")

@@ -5,6 +5,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from django import forms
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
 
 from integrations import registry
 from payment_rules.context import CheckoutContext
@@ -15,13 +17,18 @@ from .validators import MAX_ID
 
 
 class AddToCartForm(forms.Form):
-    quantity = forms.IntegerField(min_value=1, max_value=MAX_QUANTITY, initial=1)
+    quantity = forms.IntegerField(
+        label=_("Quantity"), min_value=1, max_value=MAX_QUANTITY, initial=1
+    )
 
 
 class CartQuantityForm(forms.Form):
     product = forms.IntegerField(widget=forms.HiddenInput, min_value=1, max_value=MAX_ID)
     quantity = forms.IntegerField(
-        min_value=0, max_value=MAX_QUANTITY, help_text="0 removes the product from the cart."
+        label=_("Quantity"),
+        min_value=0,
+        max_value=MAX_QUANTITY,
+        help_text=_("0 removes the product from the cart."),
     )
 
 
@@ -29,10 +36,14 @@ class AddressForm(forms.Form):
     """One of the company's billing or shipping addresses (the service checks the rest)."""
 
     address = forms.ModelChoiceField(
+        label=_("Address"),
         queryset=CustomerAddress.objects.none(),
         widget=forms.RadioSelect,
         empty_label=None,
-        error_messages={"invalid_choice": "Choose one of your company's addresses."},
+        error_messages={
+            "required": _("Choose one of your company's addresses."),
+            "invalid_choice": _("Choose one of your company's addresses."),
+        },
     )
 
     def __init__(self, *args, addresses, **kwargs) -> None:
@@ -40,10 +51,16 @@ class AddressForm(forms.Form):
         address = self.fields["address"]
         assert isinstance(address, forms.ModelChoiceField)
         address.queryset = addresses
+        # The only address is the one to use: shown chosen, one click to go on.
+        only = list(addresses[:2])
+        if len(only) == 1:
+            self.initial["address"] = only[0].pk
 
 
 class ShippingMethodForm(forms.Form):
-    shipping_method = forms.ChoiceField(choices=ShippingMethod.choices, widget=forms.RadioSelect)
+    shipping_method = forms.ChoiceField(
+        label=_("Shipping method"), choices=ShippingMethod.choices, widget=forms.RadioSelect
+    )
 
 
 @dataclass(frozen=True)
@@ -51,7 +68,7 @@ class MethodDataSection:
     """One integration type's form on the payment page, and the offered methods it is for."""
 
     type_key: str
-    title: str
+    title: str | Promise
     methods: list[str]  # the labels of the offered methods of this type
     form: forms.Form
 
@@ -66,8 +83,11 @@ class PaymentMethodForm(forms.Form):
 
     method = forms.ChoiceField(
         widget=forms.RadioSelect,
-        label="Payment method",
-        error_messages={"invalid_choice": "Choose one of the payment methods offered."},
+        label=_("Payment method"),
+        error_messages={
+            "required": _("Choose a payment method."),
+            "invalid_choice": _("Choose one of the payment methods offered."),
+        },
     )
 
     def __init__(

@@ -3,12 +3,15 @@
 import re
 import uuid
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.utils.translation import gettext_lazy as _
+from django_countries import countries
 from django_countries.fields import CountryField
 
 from payment_rules import context
@@ -17,6 +20,9 @@ from . import vat
 from .pricing import PricedLine, Totals, VatAmount, format_percent
 from .validators import validate_currency, validate_xml_text
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
 # The most of one product a cart line holds, however it is reached (adds, edits).
 MAX_QUANTITY = 9999
 
@@ -24,26 +30,32 @@ MAX_QUANTITY = 9999
 class Customer(models.Model):
     """A buying company. With a billing address in the EU it must have a VAT ID."""
 
-    name = models.CharField(max_length=255, validators=[validate_xml_text])
+    name = models.CharField(_("name"), max_length=255, validators=[validate_xml_text])
     vat_id = models.CharField(
-        "VAT ID",
+        _("VAT ID"),
         max_length=20,
         blank=True,
         db_index=True,
         validators=[validate_xml_text],
-        help_text="With the country prefix, e.g. DE136695976 (Greece: EL…). "
-        "Required when a billing address is in the EU.",
+        help_text=_(
+            "With the country prefix, e.g. DE136695976 (Greece: EL…, Northern Ireland: XI…, "
+            "Switzerland: CHE…). Required when a billing address is in the EU; it may be "
+            "another country's. Only customers with a VAT ID are offered InfinitePay."
+        ),
     )
     discount_percent = models.DecimalField(
+        _("discount percent"),
         max_digits=5,
         decimal_places=2,
         default=Decimal("0"),
         validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))],
-        help_text="Agreed discount on the net price of every order, in percent.",
+        help_text=_("Agreed discount on the net price of every order, in percent."),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
+        verbose_name = _("customer")
+        verbose_name_plural = _("customers")
         ordering = ["name", "id"]
 
     def __str__(self) -> str:
@@ -57,10 +69,10 @@ class Customer(models.Model):
             except ValidationError as error:
                 raise ValidationError({"vat_id": error}) from None
         if self.pk is None:
-            return
+            return  # its addresses are checked with it (`CustomerAddress.clean`)
         for address in self.addresses.filter(is_billing=True):
             try:
-                check_billing_country(customer=self, country=address.country.code)
+                check_billing_vat_id(customer=self, country=address.country.code)
             except ValidationError as error:
                 raise ValidationError({"vat_id": error}) from None
 
@@ -68,43 +80,50 @@ class Customer(models.Model):
         return context.Customer(name=self.name, vat_id=self.vat_id, id=self.pk)
 
 
-def check_billing_country(*, customer: Customer, country: str) -> None:
-    """The EU rule: a billing address in the EU needs the company's VAT ID from that country."""
-    if not vat.is_in_eu(country):
-        return
-    if not customer.vat_id:
+def check_billing_vat_id(*, customer: Customer, country: str) -> None:
+    """The EU rule: a company billed in the EU has a VAT ID.
+
+    Of any country: companies buy for their branches abroad, so a German VAT ID on an
+    Austrian billing address is fine.
+    """
+    if vat.is_in_eu(country) and not customer.vat_id:
         raise ValidationError(
-            f"A billing address in the EU ({country}) needs the customer's VAT ID.",
+            _("A billing address in the EU (%(country)s) needs the customer's VAT ID."),
             code="vat_id_required",
-        )
-    if vat.vat_id_country(customer.vat_id) != country:
-        raise ValidationError(
-            f"A billing address in {country} needs a VAT ID from that country "
-            f"(prefix {vat.vat_prefix(country)}); the customer's is {customer.vat_id}.",
-            code="vat_id_country_mismatch",
+            params={"country": countries.name(country)},
         )
 
 
 class CustomerAddress(models.Model):
-    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="addresses")
-    is_billing = models.BooleanField("billing", default=True)
-    is_shipping = models.BooleanField("shipping", default=True)
-    organization = models.CharField(max_length=255, validators=[validate_xml_text])
-    first_name = models.CharField(max_length=100, blank=True, validators=[validate_xml_text])
-    last_name = models.CharField(max_length=100, blank=True, validators=[validate_xml_text])
-    street = models.CharField(max_length=255, validators=[validate_xml_text])
-    postal_code = models.CharField(max_length=20, validators=[validate_xml_text])
-    city = models.CharField(max_length=100, validators=[validate_xml_text])
-    country = CountryField()
+    customer = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, related_name="addresses", verbose_name=_("customer")
+    )
+    is_billing = models.BooleanField(_("billing"), default=True)
+    is_shipping = models.BooleanField(_("shipping"), default=True)
+    organization = models.CharField(
+        _("organization"), max_length=255, validators=[validate_xml_text]
+    )
+    first_name = models.CharField(
+        _("first name"), max_length=100, blank=True, validators=[validate_xml_text]
+    )
+    last_name = models.CharField(
+        _("last name"), max_length=100, blank=True, validators=[validate_xml_text]
+    )
+    street = models.CharField(_("street"), max_length=255, validators=[validate_xml_text])
+    postal_code = models.CharField(_("postal code"), max_length=20, validators=[validate_xml_text])
+    city = models.CharField(_("city"), max_length=100, validators=[validate_xml_text])
+    country = CountryField(_("country"))
     region = models.CharField(
+        _("region"),
         max_length=10,
         blank=True,
         validators=[validate_xml_text],
-        help_text="ISO 3166-2 code, e.g. DE-BY; may stay empty.",
+        help_text=_("ISO 3166-2 code, e.g. DE-BY; may stay empty."),
     )
 
     class Meta:
-        verbose_name_plural = "customer addresses"
+        verbose_name = _("customer address")
+        verbose_name_plural = _("customer addresses")
         ordering = ["id"]
         constraints = [
             models.CheckConstraint(
@@ -114,19 +133,36 @@ class CustomerAddress(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.organization}, {self.street}, {self.postal_code} {self.city}, {self.country}"
+        return (
+            f"{self.organization}, {self.street}, {self.postal_code} {self.city}, "
+            f"{self.country.name}"
+        )
 
     def clean(self) -> None:
         super().clean()
         if not (self.is_billing or self.is_shipping):
-            raise ValidationError("An address is used for billing, shipping or both.")
+            raise ValidationError(_("An address is used for billing, shipping or both."))
         if self.region and not self.region.upper().startswith(f"{self.country}-"):
-            raise ValidationError({"region": f"Use a code of {self.country}, e.g. DE-BY."})
-        if self.is_billing and self.customer_id is not None and self.country:
+            raise ValidationError(
+                {
+                    "region": _("Use a code of %(country)s: it starts with %(prefix)s.")
+                    % {"country": self.country.name, "prefix": f"{self.country.code}-"}
+                }
+            )
+        customer = self._customer_as_entered()
+        if self.is_billing and customer is not None and self.country:
             try:
-                check_billing_country(customer=self.customer, country=self.country.code)
+                check_billing_vat_id(customer=customer, country=self.country.code)
             except ValidationError as error:
                 raise ValidationError({"country": error}) from None
+
+    def _customer_as_entered(self) -> Customer | None:
+        """The address's customer, also one not saved yet: the admin creates a customer and
+        its addresses in one form, and the inline addresses are checked against it first."""
+        try:
+            return self.customer
+        except Customer.DoesNotExist:
+            return None
 
     def snapshot(self) -> dict[str, str]:
         """The address as it is now, to be kept with an order whatever happens later."""
@@ -146,9 +182,18 @@ class Buyer(models.Model):
     """A user who buys for a customer company and sees that company's orders."""
 
     user = models.OneToOneField(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="buyer"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="buyer",
+        verbose_name=_("user"),
     )
-    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="buyers")
+    customer = models.ForeignKey(
+        Customer, on_delete=models.PROTECT, related_name="buyers", verbose_name=_("customer")
+    )
+
+    class Meta:
+        verbose_name = _("buyer")
+        verbose_name_plural = _("buyers")
 
     def __str__(self) -> str:
         return f"{self.user.get_username()} ({self.customer})"
@@ -158,33 +203,39 @@ class Buyer(models.Model):
         return self.user.email
 
 
-class Product(models.Model):
-    sku = models.CharField("SKU", max_length=64, unique=True, validators=[validate_xml_text])
-    name = models.CharField(max_length=255, validators=[validate_xml_text])
+class Product(models.Model):  # type: ignore[django-manager-missing]  # modeltranslation
+    sku = models.CharField(_("SKU"), max_length=64, unique=True, validators=[validate_xml_text])
+    # Per language (django-modeltranslation: name_en, name_de; see translation.py).
+    name = models.CharField(_("name"), max_length=255, validators=[validate_xml_text])
     unit_price = models.DecimalField(
-        "net unit price",
+        _("net unit price"),
         max_digits=12,
         decimal_places=2,
         validators=[MinValueValidator(Decimal("0.00"))],
     )
     vat_rate = models.DecimalField(
-        "VAT rate",
+        _("VAT rate"),
         max_digits=5,
         decimal_places=4,
         validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("0.99"))],
-        help_text="As a fraction: 0.19 for 19 %.",
+        help_text=_("As a fraction: 0.19 for 19 %."),
     )
     currency = models.CharField(
+        _("currency"),
         max_length=3,
         default="EUR",
         validators=[validate_currency],
-        help_text="ISO 4217, e.g. EUR.",
+        help_text=_("ISO 4217, e.g. EUR."),
     )
     is_active = models.BooleanField(
-        "on sale", default=True, help_text="Only products on sale are listed and can be bought."
+        _("on sale"),
+        default=True,
+        help_text=_("Only products on sale are listed and can be bought."),
     )
 
     class Meta:
+        verbose_name = _("product")
+        verbose_name_plural = _("products")
         ordering = ["name", "id"]
 
     def __str__(self) -> str:
@@ -196,14 +247,14 @@ class Product(models.Model):
 
 
 class ShippingMethod(models.TextChoices):
-    FLAT_RATE = "flat_rate", "Flat rate"
+    FLAT_RATE = "flat_rate", _("Flat rate")
 
 
 def method_data_field() -> models.JSONField:
     """The data the payment method took from the buyer, as its integration type's form
     cleaned it; checkout keeps it and never reads inside."""
     return models.JSONField(
-        "payment method data", default=dict, blank=True, encoder=DjangoJSONEncoder
+        _("payment method data"), default=dict, blank=True, encoder=DjangoJSONEncoder
     )
 
 
@@ -262,7 +313,7 @@ class CartLine(models.Model):
         )
 
 
-def money_field(label: str | None = None) -> models.DecimalField:
+def money_field(label: "StrOrPromise") -> models.DecimalField:
     return models.DecimalField(label, max_digits=12, decimal_places=2)
 
 
@@ -282,32 +333,47 @@ def as_order_number(term: str) -> str | None:
 class Order(models.Model):
     """A placed order: what was bought, where it goes, and what it costs, frozen."""
 
-    number = models.CharField(max_length=40, unique=True, editable=False)
-    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="orders")
-    buyer = models.ForeignKey(Buyer, on_delete=models.PROTECT, related_name="orders")
-    currency = models.CharField(max_length=3)
-    billing_address = models.JSONField()
-    shipping_address = models.JSONField()
-    shipping_method = models.CharField(max_length=32, choices=ShippingMethod.choices)
-    subtotal = money_field("net")
-    discount = money_field("discount (net)")
-    discount_gross = money_field("discount (gross)")
-    shipping = money_field("shipping (net)")
-    shipping_gross = money_field("shipping (gross)")
-    shipping_vat_rate = models.DecimalField(max_digits=5, decimal_places=4)
-    vat_total = money_field("VAT")
-    vat_breakdown = models.JSONField(help_text="Taxable net and VAT per rate.")
-    total = money_field("gross")
-    buyer_ip = models.GenericIPAddressField(null=True, blank=True)
-    idempotency_key = models.UUIDField(unique=True, editable=False)
+    number = models.CharField(_("number"), max_length=40, unique=True, editable=False)
+    customer = models.ForeignKey(
+        Customer, on_delete=models.PROTECT, related_name="orders", verbose_name=_("customer")
+    )
+    buyer = models.ForeignKey(
+        Buyer, on_delete=models.PROTECT, related_name="orders", verbose_name=_("buyer")
+    )
+    currency = models.CharField(_("currency"), max_length=3)
+    billing_address = models.JSONField(_("billing address"))
+    shipping_address = models.JSONField(_("shipping address"))
+    shipping_method = models.CharField(
+        _("shipping method"), max_length=32, choices=ShippingMethod.choices
+    )
+    subtotal = money_field(_("net"))
+    discount = money_field(_("discount (net)"))
+    discount_gross = money_field(_("discount (gross)"))
+    shipping = money_field(_("shipping (net)"))
+    shipping_gross = money_field(_("shipping (gross)"))
+    shipping_vat_rate = models.DecimalField(_("shipping VAT rate"), max_digits=5, decimal_places=4)
+    vat_total = money_field(_("VAT"))
+    vat_breakdown = models.JSONField(
+        _("VAT breakdown"), help_text=_("Taxable net and VAT per rate.")
+    )
+    total = money_field(_("gross"))
+    buyer_ip = models.GenericIPAddressField(_("buyer's IP address"), null=True, blank=True)
+    idempotency_key = models.UUIDField(_("idempotency key"), unique=True, editable=False)
     # The payment shown and followed; a later one replaces it (another method after a
     # decline). Kept on the order so that lists read it with a join, not per row.
     current_payment = models.OneToOneField(
-        "Payment", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        "Payment",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("current payment"),
     )
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    created_at = models.DateTimeField(_("placed at"), auto_now_add=True, db_index=True)
 
     class Meta:
+        verbose_name = _("order")
+        verbose_name_plural = _("orders")
         ordering = ["-created_at", "-id"]
 
     def __str__(self) -> str:
@@ -340,17 +406,21 @@ class Order(models.Model):
 
 
 class OrderLine(models.Model):
-    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
-    sku = models.CharField("SKU", max_length=64)
-    name = models.CharField(max_length=255)
-    quantity = models.PositiveIntegerField()
-    unit_price = money_field("net unit price")
-    vat_rate = models.DecimalField("VAT rate", max_digits=5, decimal_places=4)
-    net = money_field()
-    vat = money_field("VAT")
-    gross = money_field()
+    order = models.ForeignKey(
+        Order, on_delete=models.CASCADE, related_name="lines", verbose_name=_("order")
+    )
+    sku = models.CharField(_("SKU"), max_length=64)
+    name = models.CharField(_("name"), max_length=255)
+    quantity = models.PositiveIntegerField(_("quantity"))
+    unit_price = money_field(_("net unit price"))
+    vat_rate = models.DecimalField(_("VAT rate"), max_digits=5, decimal_places=4)
+    net = money_field(_("net"))
+    vat = money_field(_("VAT"))
+    gross = money_field(_("gross"))
 
     class Meta:
+        verbose_name = _("order line")
+        verbose_name_plural = _("order lines")
         ordering = ["id"]
 
     def __str__(self) -> str:
@@ -373,28 +443,37 @@ class Payment(models.Model):
     """
 
     class Status(models.TextChoices):
-        PENDING = "pending", "Pending payment"
-        PAID_IN_FULL = "paid_in_full", "Paid in full"
-        DECLINED = "declined", "Payment declined"
-        CANCELED = "canceled", "Canceled"
+        PENDING = "pending", _("Pending payment")
+        PAID_IN_FULL = "paid_in_full", _("Paid in full")
+        DECLINED = "declined", _("Payment declined")
+        CANCELED = "canceled", _("Canceled")
 
-    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="payments")
+    order = models.ForeignKey(
+        Order, on_delete=models.PROTECT, related_name="payments", verbose_name=_("order")
+    )
     method = models.CharField(
-        "payment method", max_length=64, help_text="The method identifier, e.g. infinitepay_3."
+        _("payment method"),
+        max_length=64,
+        help_text=_("The method identifier, e.g. infinitepay_3."),
     )
     integration = models.ForeignKey(
-        "integrations.Integration", on_delete=models.PROTECT, related_name="payments"
+        "integrations.Integration",
+        on_delete=models.PROTECT,
+        related_name="payments",
+        verbose_name=_("integration"),
     )
-    amount = money_field()
-    currency = models.CharField(max_length=3)
+    amount = money_field(_("amount"))
+    currency = models.CharField(_("currency"), max_length=3)
     status = models.CharField(
-        max_length=16, choices=Status.choices, default=Status.PENDING, db_index=True
+        _("status"), max_length=16, choices=Status.choices, default=Status.PENDING, db_index=True
     )
     method_data = method_data_field()
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:
+        verbose_name = _("payment")
+        verbose_name_plural = _("payments")
         ordering = ["-created_at", "-id"]
 
     def __str__(self) -> str:

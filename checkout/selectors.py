@@ -10,6 +10,8 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import QuerySet
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
 
 from integrations import registry
 from payment_rules import context
@@ -190,8 +192,45 @@ def pay_again_methods(
 
 
 def describe_payment_status(payment: Payment) -> str:
-    """The payment status in the buyer's words, as the payment's integration type tells it."""
-    return registry.get_type(payment.integration.type).describe_status(payment)
+    """The payment status in the buyer's words, as the payment's integration type tells it.
+
+    A guaranteed invoice is not "paid in full" to a buyer, who still has to pay it: it reads
+    "Guaranteed by InfinitePay · invoice due 31.12.2026".
+    """
+    integration_type = registry.get_type(payment.integration.type)
+    if not _is_guaranteed(payment):
+        return integration_type.describe_status(payment)
+    terms = integration_type.invoice_terms(payment)
+    if terms is None or terms.due_on is None:
+        return payment_status_label(payment)
+    return _("Guaranteed by %(method)s · invoice due %(date)s") % {
+        "method": payment.integration.short_label,
+        "date": date_format(terms.due_on, "SHORT_DATE_FORMAT"),
+    }
+
+
+def payment_status_label(payment: Payment) -> str:
+    """The payment status in a word or two, for lists (no query beyond the payment's row)."""
+    if _is_guaranteed(payment):
+        return _("Guaranteed by %(method)s") % {"method": payment.integration.short_label}
+    return str(payment.get_status_display())
+
+
+def invoice_terms(payment: Payment) -> registry.InvoiceTerms | None:
+    """When the buyer's invoice falls due, if the payment's method bills on known terms."""
+    return registry.get_type(payment.integration.type).invoice_terms(payment)
+
+
+def is_confirming(payment: Payment) -> bool:
+    """Whether the payment is being confirmed right now: the order page follows it."""
+    return registry.get_type(payment.integration.type).is_confirming(payment)
+
+
+def _is_guaranteed(payment: Payment) -> bool:
+    return (
+        payment.status == Payment.Status.PAID_IN_FULL
+        and registry.get_type(payment.integration.type).guarantees_invoice
+    )
 
 
 def _address_context(address: CustomerAddress | None) -> context.Address | None:

@@ -8,6 +8,9 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
+from django.utils.formats import number_format
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from integrations import registry
 
@@ -23,14 +26,15 @@ from .models import (
     Payment,
     Product,
     ShippingMethod,
-    check_billing_country,
     order_number_for,
 )
 from .pricing import PricedLine, Totals
 from .validators import MAX_ID
 
-CART_CHANGED = "Your cart has changed; please review it again."
-METHOD_DATA_CHANGED = "Your payment method needs other details now; please give them again."
+CART_CHANGED = gettext_lazy("Your cart has changed; please review it again.")
+METHOD_DATA_CHANGED = gettext_lazy(
+    "Your payment method needs other details now; please give them again."
+)
 # The amounts an order keeps, by the column that keeps them: whatever fits every one of
 # them can be placed; anything larger is refused before a row is written.
 ORDER_AMOUNTS = [
@@ -62,7 +66,7 @@ class CartChanged(CheckoutError):
     """The checkout is no longer the one its buyer reviewed: review it again."""
 
     def __init__(self) -> None:
-        super().__init__(CART_CHANGED, step="review")
+        super().__init__(str(CART_CHANGED), step="review")
 
 
 @dataclass(frozen=True)
@@ -83,14 +87,15 @@ def get_cart(*, buyer: Buyer) -> Cart:
 def add_to_cart(*, buyer: Buyer, product: Product, quantity: int) -> CartAddition:
     """Add a quantity of a product, up to MAX_QUANTITY in the line; a cart holds one currency."""
     if quantity < 1:
-        raise ValidationError("Add at least one.")
+        raise ValidationError(_("Add at least one."))
     if not product.is_active:
-        raise ValidationError(f"{product.name} is not on sale.")
+        raise ValidationError(_("%(product)s is not on sale.") % {"product": product.name})
     cart = get_cart(buyer=buyer)
     other_currency = cart.lines.exclude(product__currency=product.currency).exists()
     if other_currency:
         raise ValidationError(
-            f"{product.name} is sold in {product.currency}; a cart holds one currency."
+            _("%(product)s is sold in %(currency)s; a cart holds one currency.")
+            % {"product": product.name, "currency": product.currency}
         )
     line, created = CartLine.objects.select_for_update().get_or_create(
         cart=cart, product=product, defaults={"quantity": min(quantity, MAX_QUANTITY)}
@@ -108,9 +113,12 @@ def add_to_cart(*, buyer: Buyer, product: Product, quantity: int) -> CartAdditio
 def set_cart_quantity(*, buyer: Buyer, product_id: int, quantity: int) -> None:
     """Change a line's quantity; zero removes the line."""
     if quantity < 0:
-        raise ValidationError("A quantity cannot be negative.")
+        raise ValidationError(_("A quantity cannot be negative."))
     if quantity > MAX_QUANTITY:
-        raise ValidationError(f"A cart line holds at most {MAX_QUANTITY:,}.")
+        raise ValidationError(
+            _("A cart line holds at most %(most)s.")
+            % {"most": number_format(MAX_QUANTITY, force_grouping=True)}
+        )
     if not 1 <= product_id <= MAX_ID:
         return  # no product has such an id, so no line of the cart either
     lines = CartLine.objects.filter(cart__buyer=buyer, product_id=product_id)
@@ -123,22 +131,21 @@ def set_cart_quantity(*, buyer: Buyer, product_id: int, quantity: int) -> None:
 def choose_billing_address(*, cart: Cart, address: CustomerAddress) -> None:
     customer = cart.buyer.customer
     if address.customer_id != customer.pk or not address.is_billing:
-        raise ValidationError("Choose one of your company's billing addresses.")
-    check_billing_country(customer=customer, country=address.country.code)
+        raise ValidationError(_("Choose one of your company's billing addresses."))
     cart.billing_address = address
     cart.save(update_fields=["billing_address", "updated_at"])
 
 
 def choose_shipping_address(*, cart: Cart, address: CustomerAddress) -> None:
     if address.customer_id != cart.buyer.customer_id or not address.is_shipping:
-        raise ValidationError("Choose one of your company's shipping addresses.")
+        raise ValidationError(_("Choose one of your company's shipping addresses."))
     cart.shipping_address = address
     cart.save(update_fields=["shipping_address", "updated_at"])
 
 
 def choose_shipping_method(*, cart: Cart, shipping_method: str) -> None:
     if shipping_method not in ShippingMethod.values:
-        raise ValidationError("Choose a shipping method.")
+        raise ValidationError(_("Choose a shipping method."))
     cart.shipping_method = shipping_method
     cart.save(update_fields=["shipping_method", "updated_at"])
 
@@ -153,7 +160,7 @@ def choose_payment_method(
     """Keep the buyer's payment method, one of `allowed` (what the rules offer right now),
     and the data it takes, as the method's integration type checks it."""
     if method not in allowed:
-        raise ValidationError("Choose one of the payment methods offered.")
+        raise ValidationError(_("Choose one of the payment methods offered."))
     cart.method_data = registry.get_method_type(method).clean_method_data(method_data or {})
     cart.payment_method = method
     cart.save(update_fields=["payment_method", "method_data", "updated_at"])
@@ -202,7 +209,7 @@ def place_order(
     methods = selectors.payment_methods(buyer=buyer, cart=cart, lines=lines, totals=totals)
     if cart.payment_method not in {m.identifier for m in methods}:
         raise CheckoutError(
-            "Your payment method is no longer available for this order; choose again.",
+            _("Your payment method is no longer available for this order; choose again."),
             step="payment",
         )
     identifier = registry.MethodIdentifier.parse(cart.payment_method)
@@ -211,10 +218,10 @@ def place_order(
         # What the method's type asks for may have changed since the buyer gave it.
         method_data = integration_type.clean_method_data(cart.method_data)
     except ValidationError:
-        raise CheckoutError(METHOD_DATA_CHANGED, step="payment") from None
+        raise CheckoutError(str(METHOD_DATA_CHANGED), step="payment") from None
     billing, shipping = cart.billing_address, cart.shipping_address
     if billing is None or shipping is None:  # checked by the steps; a race can clear them
-        raise CheckoutError("Choose the billing and shipping addresses again.", step="billing")
+        raise CheckoutError(_("Choose the billing and shipping addresses again."), step="billing")
 
     order = Order.objects.create(
         # A unique placeholder until the id, which the number is made of, exists.
@@ -278,10 +285,10 @@ def pay_again(
         .get(pk=order.pk)
     )
     if not selectors.can_pay_again(order):
-        raise CheckoutError("This order's payment was not declined.", step="order")
+        raise CheckoutError(_("This order's payment was not declined."), step="order")
     allowed = [m.identifier for m in selectors.pay_again_methods(order)]
     if method not in allowed:
-        raise ValidationError("Choose one of the payment methods offered.")
+        raise ValidationError(_("Choose one of the payment methods offered."))
     identifier = registry.MethodIdentifier.parse(method)
     integration_type = registry.get_type(identifier.type_key)
     data = integration_type.clean_method_data(method_data or {})
@@ -300,21 +307,19 @@ def set_payment_status(*, payment: Payment, status: Payment.Status) -> None:
 def check_ready(*, buyer: Buyer, cart: Cart, lines: list[CartLine], totals: Totals) -> None:
     """Raise `CheckoutError` for what keeps this checkout from being placed as it stands."""
     if not lines:
-        raise CheckoutError("Your cart is empty.", step="cart")
+        raise CheckoutError(_("Your cart is empty."), step="cart")
     if not all(line.product.is_active for line in lines):
-        raise CheckoutError("A product in your cart is no longer on sale.", step="cart")
+        raise CheckoutError(_("A product in your cart is no longer on sale."), step="cart")
+    # A company without a VAT ID checks out too: only the methods that need one (InfinitePay)
+    # are not offered to it.
     if cart.billing_address is None or cart.billing_address.customer_id != buyer.customer_id:
-        raise CheckoutError("Choose a billing address.", step="billing")
-    try:
-        check_billing_country(customer=buyer.customer, country=cart.billing_address.country.code)
-    except ValidationError as error:
-        raise CheckoutError(error.messages[0], step="billing") from None
+        raise CheckoutError(_("Choose a billing address."), step="billing")
     if cart.shipping_address is None or cart.shipping_address.customer_id != buyer.customer_id:
-        raise CheckoutError("Choose a shipping address.", step="shipping")
+        raise CheckoutError(_("Choose a shipping address."), step="shipping")
     if not cart.shipping_method:
-        raise CheckoutError("Choose a shipping method.", step="shipping_method")
+        raise CheckoutError(_("Choose a shipping method."), step="shipping_method")
     if not cart.payment_method:
-        raise CheckoutError("Choose a payment method.", step="payment")
+        raise CheckoutError(_("Choose a payment method."), step="payment")
     _check_amounts(totals=totals, lines=[line.priced() for line in lines])
 
 
@@ -332,8 +337,11 @@ def _check_amounts(*, totals: Totals, lines: list[PricedLine]) -> None:
             field.run_validators(amount)
         except ValidationError:
             raise CheckoutError(
-                f"This order is too large to be placed: no amount in an order can exceed "
-                f"{_largest(field):,}. Lower the quantities or split the order.",
+                _(
+                    "This order is too large to be placed: no amount in an order can exceed "
+                    "%(largest)s. Lower the quantities or split the order."
+                )
+                % {"largest": number_format(_largest(field), force_grouping=True)},
                 step="cart",
             ) from None
 

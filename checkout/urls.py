@@ -16,6 +16,7 @@ urlpatterns = [
     path("checkout/place-order/", views.place_order, name="place_order"),
     path("orders/", views.order_list, name="order_list"),
     path("orders/<str:number>/", views.order_detail, name="order_detail"),
+    path("orders/<str:number>/placed/", views.order_placed, name="order_placed"),
     path("orders/<str:number>/status/", views.order_status, name="order_status"),
     path("orders/<str:number>/pay/", views.pay_again, name="pay_again"),
 ]

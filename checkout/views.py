@@ -5,6 +5,7 @@ Server-rendered forms that work without JavaScript; every POST answers with a re
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 from functools import partial, wraps
 from typing import Any
 
@@ -16,6 +17,10 @@ from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import number_format
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from payment_rules.context import CheckoutContext
@@ -30,16 +35,22 @@ from .forms import (
     PlaceOrderForm,
     ShippingMethodForm,
 )
-from .models import MAX_QUANTITY, Buyer, Cart, CartLine, CustomerAddress, Order
+from .models import MAX_QUANTITY, Buyer, Cart, CartLine, CustomerAddress, Order, Payment
 
 # The checkout steps in order: (url name, title, whether the cart has what the step sets).
-STEPS: list[tuple[str, str, Callable[[Cart], bool]]] = [
-    ("billing", "Billing address", lambda cart: cart.billing_address_id is not None),
-    ("shipping", "Shipping address", lambda cart: cart.shipping_address_id is not None),
-    ("shipping_method", "Shipping method", lambda cart: bool(cart.shipping_method)),
-    ("payment", "Payment", lambda cart: bool(cart.payment_method)),
-    ("review", "Review", lambda cart: False),
+STEPS: list[tuple[str, Any, Callable[[Cart], bool]]] = [
+    ("billing", gettext_lazy("Billing address"), lambda cart: cart.billing_address_id is not None),
+    (
+        "shipping",
+        gettext_lazy("Shipping address"),
+        lambda cart: cart.shipping_address_id is not None,
+    ),
+    ("shipping_method", gettext_lazy("Shipping method"), lambda cart: bool(cart.shipping_method)),
+    ("payment", gettext_lazy("Payment"), lambda cart: bool(cart.payment_method)),
+    ("review", gettext_lazy("Review"), lambda cart: False),
 ]
+# A payment still being confirmed after this long is worth a word on the order page.
+SLOW_CONFIRMATION = timedelta(seconds=4)
 
 
 class BuyerRequest(HttpRequest):
@@ -78,7 +89,7 @@ def add_to_cart(request: BuyerRequest, product_id: int) -> HttpResponse:
     product = get_object_or_404(selectors.products_on_sale(), pk=product_id)
     form = AddToCartForm(request.POST)
     if not form.is_valid():
-        messages.error(request, f"Enter a quantity from 1 to {MAX_QUANTITY}.")
+        messages.error(request, _quantity_range(1))
         return redirect("checkout:home")
     try:
         addition = services.add_to_cart(
@@ -90,11 +101,25 @@ def add_to_cart(request: BuyerRequest, product_id: int) -> HttpResponse:
     if addition.added < form.cleaned_data["quantity"]:
         messages.warning(
             request,
-            f"Added {addition.added:,} × {product.name}: your cart now holds "
-            f"{addition.line.quantity:,}, the most one line can hold.",
+            _(
+                "Added %(added)s × %(product)s: your cart now holds %(held)s, "
+                "the most one line can hold."
+            )
+            % {
+                "added": number_format(addition.added, force_grouping=True),
+                "product": product.name,
+                "held": number_format(addition.line.quantity, force_grouping=True),
+            },
         )
     else:
-        messages.success(request, f"Added {addition.added} × {product.name}.")
+        messages.success(
+            request,
+            _("Added %(added)s × %(product)s.")
+            % {
+                "added": number_format(addition.added, force_grouping=True),
+                "product": product.name,
+            },
+        )
     return redirect("checkout:cart")
 
 
@@ -109,7 +134,7 @@ def cart(request: BuyerRequest) -> HttpResponse:
                 quantity=form.cleaned_data["quantity"],
             )
         else:
-            messages.error(request, f"Enter a quantity from 0 to {MAX_QUANTITY}.")
+            messages.error(request, _quantity_range(0))
         return redirect("checkout:cart")
     buyer_cart = services.get_cart(buyer=request.buyer)
     lines = selectors.cart_lines(buyer_cart)
@@ -199,7 +224,14 @@ def payment(request: BuyerRequest) -> HttpResponse:
     )
     if chosen:
         return redirect("checkout:review")
-    return _render_step(request, "payment", cart, lines, {"form": form, "methods": methods})
+    return _render_step(
+        request,
+        "payment",
+        cart,
+        lines,
+        # Some methods (InfinitePay) are offered only to companies with a VAT ID.
+        {"form": form, "methods": methods, "without_vat_id": not request.buyer.customer.vat_id},
+    )
 
 
 @buyer_required
@@ -211,7 +243,7 @@ def review(request: BuyerRequest) -> HttpResponse:
     methods = selectors.payment_methods(buyer=request.buyer, cart=cart, lines=lines, totals=totals)
     method = next((m for m in methods if m.identifier == cart.payment_method), None)
     if method is None:
-        messages.error(request, "Your payment method is not available for this order any more.")
+        messages.error(request, _("Your payment method is not available for this order any more."))
         return redirect("checkout:payment")
     try:
         services.check_ready(buyer=request.buyer, cart=cart, lines=lines, totals=totals)
@@ -263,15 +295,42 @@ def place_order(request: BuyerRequest) -> HttpResponse:
     except IntegrityError:
         # Two submits of one form raced past each other; the first one's order stands.
         order = get_object_or_404(Order, customer=request.buyer.customer, idempotency_key=token)
-    return redirect("checkout:order_detail", number=order.number)
+    return redirect("checkout:order_placed", number=order.number)
+
+
+@buyer_required
+def order_placed(request: BuyerRequest, number: str) -> HttpResponse:
+    """The confirmation after placing: the order number and what happens next."""
+    order = selectors.customer_order(buyer=request.buyer, number=number)
+    if order is None:
+        raise Http404(_("No such order."))
+    payment = order.current_payment
+    return render(
+        request,
+        "checkout/order_placed.html",
+        {
+            "order": order,
+            "payment": payment,
+            "invoice_terms": selectors.invoice_terms(payment) if payment else None,
+            "confirming": selectors.is_confirming(payment) if payment else False,
+        },
+    )
 
 
 @buyer_required
 def order_list(request: BuyerRequest) -> HttpResponse:
+    orders = selectors.customer_orders(buyer=request.buyer)
     return render(
         request,
         "checkout/order_list.html",
-        {"orders": selectors.customer_orders(buyer=request.buyer)},
+        {
+            "rows": [
+                (order, selectors.payment_status_label(order.current_payment))
+                if order.current_payment
+                else (order, "")
+                for order in orders
+            ]
+        },
     )
 
 
@@ -279,8 +338,10 @@ def order_list(request: BuyerRequest) -> HttpResponse:
 def order_detail(request: BuyerRequest, number: str) -> HttpResponse:
     order = selectors.customer_order(buyer=request.buyer, number=number)
     if order is None:
-        raise Http404("No such order.")
+        raise Http404(_("No such order."))
     current = order.current_payment
+    can_pay_again = selectors.can_pay_again(order)
+    progress = _payment_progress(current)
     return render(
         request,
         "checkout/order_detail.html",
@@ -288,8 +349,13 @@ def order_detail(request: BuyerRequest, number: str) -> HttpResponse:
             "order": order,
             "lines": order.lines.all(),
             "payment": current,
-            "payment_status": selectors.describe_payment_status(current) if current else "",
-            "can_pay_again": selectors.can_pay_again(order),
+            "payment_status": progress["status"],
+            "confirming": progress["confirming"],
+            "slow": progress["slow"],
+            "invoice_terms": selectors.invoice_terms(current) if current else None,
+            "can_pay_again": can_pay_again,
+            # After a decline: the methods the buyer may pay the same order with instead.
+            "other_methods": selectors.pay_again_methods(order) if can_pay_again else [],
         },
     )
 
@@ -299,13 +365,11 @@ def order_status(request: BuyerRequest, number: str) -> JsonResponse:
     """The payment status the order page follows while the guarantee runs."""
     order = selectors.customer_order(buyer=request.buyer, number=number)
     if order is None:
-        raise Http404("No such order.")
-    current = order.current_payment
+        raise Http404(_("No such order."))
     pay_again_url = reverse("checkout:pay_again", args=[order.number])
     return JsonResponse(
         {
-            "code": current.status if current else "",
-            "status": selectors.describe_payment_status(current) if current else "No payment",
+            **_payment_progress(order.current_payment),
             "pay_again_url": pay_again_url if selectors.can_pay_again(order) else None,
         }
     )
@@ -316,7 +380,7 @@ def pay_again(request: BuyerRequest, number: str) -> HttpResponse:
     """After a decline: pay the same order with another method the rules allow."""
     order = selectors.customer_order(buyer=request.buyer, number=number)
     if order is None:
-        raise Http404("No such order.")
+        raise Http404(_("No such order."))
     if not selectors.can_pay_again(order):
         return redirect("checkout:order_detail", number=order.number)
     context = selectors.order_context(order)
@@ -329,11 +393,32 @@ def pay_again(request: BuyerRequest, number: str) -> HttpResponse:
         # Paid again already (a second submit): the order page shows how.
         return redirect("checkout:order_detail", number=order.number)
     if paid:
-        messages.success(request, "Thank you: the order is being paid with your new choice.")
+        messages.success(request, _("Thank you: the order is being paid with your new choice."))
         return redirect("checkout:order_detail", number=order.number)
     return render(
         request, "checkout/pay_again.html", {"order": order, "form": form, "methods": methods}
     )
+
+
+def _quantity_range(least: int) -> str:
+    return _("Enter a quantity from %(least)s to %(most)s.") % {
+        "least": least,
+        "most": MAX_QUANTITY,
+    }
+
+
+def _payment_progress(payment: Payment | None) -> dict[str, Any]:
+    """What the order page shows of a payment and follows while it is being confirmed:
+    `slow` once confirming takes longer than a few seconds."""
+    if payment is None:
+        return {"code": "", "status": _("No payment"), "confirming": False, "slow": False}
+    confirming = selectors.is_confirming(payment)
+    return {
+        "code": payment.status,
+        "status": selectors.describe_payment_status(payment),
+        "confirming": confirming,
+        "slow": confirming and timezone.now() - payment.created_at > SLOW_CONFIRMATION,
+    }
 
 
 def _address_step(request: BuyerRequest, step: str) -> HttpResponse:
@@ -395,9 +480,9 @@ def _checkout_step(
     cart = services.get_cart(buyer=request.buyer)
     lines = selectors.cart_lines(cart)
     if not lines:
-        messages.info(request, "Your cart is empty.")
+        messages.info(request, _("Your cart is empty."))
         return cart, lines, redirect("checkout:cart")
-    for name, _, done in STEPS:
+    for name, _title, done in STEPS:
         if name == step:
             break
         if not done(cart):

@@ -1,9 +1,12 @@
 """InfinitePay as an integration type: what checkout and payment rules may ask of it."""
 
 from collections.abc import Mapping
+from datetime import timedelta
 from typing import Any
 
-from integrations.registry import ConnectionCheck, IntegrationType
+from django.utils import timezone
+
+from integrations.registry import ConnectionCheck, IntegrationType, InvoiceTerms
 from payment_rules.context import CheckoutContext
 
 from .forms import DebtorDataForm
@@ -19,6 +22,8 @@ class InfinitePayType(IntegrationType[InfinitePayIntegration]):
     method_form_title = "Debtor Data"
     # The order page in the back office shows each payment's guarantee and its calls.
     admin_payment_template = "admin/infinitepay/_payment_guarantee.html"
+    # Activated, InfinitePay guarantees the invoice; the buyer pays it when it falls due.
+    guarantees_invoice = True
 
     def initial_method_data(
         self, *, method_data: Mapping[str, Any], context: CheckoutContext | None
@@ -68,6 +73,44 @@ class InfinitePayType(IntegrationType[InfinitePayIntegration]):
         from . import selectors
 
         return selectors.integration_health(integration_ids=integration_ids)
+
+    def invoice_terms(self, payment: Any) -> InvoiceTerms:
+        """The Invoice Due Period from the invoice date: the day of the successful Activate,
+        or, before it, the order's day when Activate runs by itself right after the order
+        (with ops activating on shipping, the date is known only then)."""
+        from .models import ApiCall, Guarantee
+        from .states import Step
+
+        integration = InfinitePayIntegration.objects.get(pk=payment.integration_id)
+        activated = (
+            ApiCall.objects.filter(
+                guarantee__in=Guarantee.objects.filter(payment_id=payment.pk),
+                step=Step.ACTIVATE,
+                outcome=ApiCall.Outcome.APPROVED,
+            )
+            .order_by("created_at")
+            .values_list("created_at", flat=True)
+            .first()
+        )
+        invoiced_at = activated or (
+            payment.created_at if integration.auto_capture and integration.auto_activation else None
+        )
+        if invoiced_at is None:
+            return InvoiceTerms(days=integration.invoice_due_period, due_on=None)
+        due_on = timezone.localdate(invoiced_at) + timedelta(days=integration.invoice_due_period)
+        return InvoiceTerms(days=integration.invoice_due_period, due_on=due_on)
+
+    def is_confirming(self, payment: Any) -> bool:
+        """A step is queued or in flight, and none has failed (ops take over then)."""
+        from django.db.models import Q
+
+        from .models import Guarantee
+
+        return (
+            Guarantee.objects.filter(payment_id=payment.pk, failed_step="")
+            .filter(~Q(pending_step="") | ~Q(step_in_flight=""))
+            .exists()
+        )
 
     def describe_status(self, payment: Any) -> str:
         from . import selectors

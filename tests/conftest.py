@@ -2,6 +2,7 @@ import os
 
 import pytest
 from django.conf import settings
+from django.utils import translation
 
 from integrations import registry
 from tests.factories import StaffUserFactory
@@ -20,6 +21,15 @@ def pytest_sessionstart(session: pytest.Session) -> None:
         pytest.exit(f"CI=true needs PostgreSQL (DATABASE_URL); got {engine}", returncode=3)
     if not settings.CELERY_BROKER_URL.startswith("redis://"):
         pytest.exit("CI=true needs Redis as the broker (CELERY_BROKER_URL)", returncode=3)
+
+
+@pytest.fixture(autouse=True)
+def default_language():
+    """Each test starts in the default language: a request in German leaves German active
+    on the thread (LocaleMiddleware does not reset it), and the next test would read it."""
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture(autouse=True)

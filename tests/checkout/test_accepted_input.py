@@ -179,7 +179,9 @@ PRODUCT_ADD = reverse("admin:checkout_product_add")
 def product_form(**overrides) -> dict[str, str]:
     return {
         "sku": "CHAIR-1",
-        "name": "Office chair",
+        # The name per language (django-modeltranslation); English is required.
+        "name_en": "Office chair",
+        "name_de": "Bürostuhl",
         "unit_price": "199.00",
         "vat_rate": "0.19",
         "currency": "EUR",
@@ -192,7 +194,7 @@ def product_errors(response) -> dict:
     return response.context["adminform"].form.errors
 
 
-@pytest.mark.parametrize("field", ["sku", "name"])
+@pytest.mark.parametrize("field", ["sku", "name_en", "name_de"])
 @pytest.mark.parametrize("character", NOT_XML)
 def test_a_product_name_or_sku_with_a_character_xml_cannot_carry_is_a_form_error(
     admin_client, field, character
@@ -306,11 +308,11 @@ def test_a_large_order_that_fits_keeps_every_cent(buyer_client, buyer, payment_t
     ready_cart(payment_term, lines=[(large, 2)])
     response = buyer_client.post(reverse("checkout:place_order"), reviewed(buyer_client))
     order = Order.objects.get()
-    assert response.url == reverse("checkout:order_detail", args=[order.number])
+    assert response.url == reverse("checkout:order_placed", args=[order.number])
     # 8,000,000,000.66 net + 9.90 shipping + 19 % VAT on both (1,520,000,002.01).
     assert order.total == Decimal("9520000012.57")
     page = buyer_client.get(reverse("checkout:order_list")).content.decode()
-    assert "9,520,000,012.57 EUR" in page
+    assert "€9,520,000,012.57" in page
 
 
 # --- Ids past the integer range in a URL or a form ----------------------------------------------

@@ -79,7 +79,7 @@ def test_an_order_is_placed_with_a_plugged_in_method_and_its_own_data(
     response = buyer_client.get(reverse("checkout:payment"))
     assert offered_methods(response)[0] == purchase_order.method_identifier
     page = response.content.decode()
-    assert '<fieldset id="method-data-purchase_order">' in page
+    assert '<fieldset id="method-data-purchase_order"' in page
     assert "<legend>Your purchase order</legend>" in page
     assert 'name="purchase_order-po_number"' in page
     assert 'id="method-data-infinitepay"' in page  # the other types' forms stay as they were
@@ -102,7 +102,7 @@ def test_an_order_is_placed_with_a_plugged_in_method_and_its_own_data(
 
     placed = buyer_client.post(reverse("checkout:place_order"), reviewed(buyer_client))
     order = Order.objects.get()
-    assert placed.url == reverse("checkout:order_detail", args=[order.number])
+    assert placed.url == reverse("checkout:order_placed", args=[order.number])
     payment = order.current_payment
     assert (payment.method, payment.integration_id) == (
         purchase_order.method_identifier,

@@ -59,7 +59,7 @@ def test_the_cart_is_kept_in_the_database_with_its_totals(buyer_client, buyer, p
         "COFFEE": 2,
     }
     page = buyer_client.get(reverse("checkout:cart")).content.decode()
-    assert "68.86 EUR" in page  # see test_pricing for the sum
+    assert "€68.86" in page  # see test_pricing for the sum
 
     buyer_client.post(reverse("checkout:cart"), {"product": paper.pk, "quantity": "0"})
     assert list(buyer.cart.lines.values_list("product__sku", flat=True)) == ["COFFEE"]
@@ -227,7 +227,7 @@ def test_checkout_with_payment_term(buyer_client, buyer, paper, payment_term, ru
 
     response = buyer_client.post(reverse("checkout:place_order"), reviewed(buyer_client))
     order = Order.objects.get()
-    assert response.url == reverse("checkout:order_detail", args=[order.number])
+    assert response.url == reverse("checkout:order_placed", args=[order.number])
     assert order.number == f"ORD-{order.pk:06d}"
     assert (order.customer, order.buyer, order.currency) == (buyer.customer, buyer, "EUR")
     assert order.total == Decimal("23.44")  # 9.80 + 9.90 shipping + 3.74 VAT (19 % of 19.70)
@@ -239,7 +239,10 @@ def test_checkout_with_payment_term(buyer_client, buyer, paper, payment_term, ru
         Payment.Status.PENDING,
     )
     assert payment.method_data == {}
-    page = buyer_client.get(response.url).content.decode()
+    confirmation = buyer_client.get(response.url).content.decode()
+    assert f'<strong id="order-number">{order.number}</strong>' in confirmation
+    assert "What happens next" in confirmation
+    page = buyer_client.get(reverse("checkout:order_detail", args=[order.number])).content.decode()
     assert 'data-code="pending">Pending payment</span>' in page
     assert buyer.cart.lines.count() == 0
 
@@ -283,7 +286,7 @@ def test_a_double_click_or_a_refresh_places_one_order(
     assert (
         first.url
         == second.url
-        == reverse("checkout:order_detail", args=[Order.objects.get().number])
+        == reverse("checkout:order_placed", args=[Order.objects.get().number])
     )
     assert services.get_cart(buyer=buyer).checkout_token != uuid.UUID(form["checkout_token"])
 

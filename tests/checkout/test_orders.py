@@ -64,4 +64,4 @@ def test_the_detail_shows_lines_addresses_and_the_status_its_method_describes(
     assert ">Paid in full</span>" in page
     assert "PAPER" in page and "COFFEE" in page
     assert "Friedrichstraße 123" in page
-    assert "68.86 EUR" in page
+    assert "€68.86" in page

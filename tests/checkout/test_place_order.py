@@ -160,13 +160,26 @@ def test_method_data_its_type_no_longer_accepts_is_asked_for_again(buyer, infini
     assert not Order.objects.exists()
 
 
-def test_the_eu_rule_holds_at_the_moment_of_ordering(buyer, payment_term, ready_cart):
+def test_a_company_without_a_vat_id_still_orders_with_a_method_that_needs_none(
+    buyer, payment_term, ready_cart
+):
     cart = ready_cart(payment_term)
+    type(buyer.customer).objects.filter(pk=buyer.customer.pk).update(vat_id="")
+    buyer.customer.vat_id = ""
+    order = services.place_order(buyer=buyer, checkout_token=cart.checkout_token, buyer_ip=None)
+    assert order.current_payment.integration_id == payment_term.pk
+
+
+def test_infinitepay_chosen_before_the_vat_id_was_dropped_is_refused_at_ordering(
+    buyer, infinitepay, ready_cart
+):
+    cart = ready_cart(infinitepay, debtor_email="ap@muster.example", legal_form="gmbh")
     type(buyer.customer).objects.filter(pk=buyer.customer.pk).update(vat_id="")
     buyer.customer.vat_id = ""
     with pytest.raises(services.CheckoutError) as error:
         services.place_order(buyer=buyer, checkout_token=cart.checkout_token, buyer_ip=None)
-    assert error.value.step == "billing"
+    assert error.value.step == "payment"
+    assert not Order.objects.exists()
 
 
 def test_the_token_is_unique_per_order(buyer, payment_term, ready_cart):

@@ -43,7 +43,7 @@ def assert_refused(response) -> None:
 def test_the_reviewed_cart_is_placed(buyer_client, at_review):
     response = place(buyer_client, at_review)
     order = Order.objects.get()
-    assert response.redirect_chain == [(reverse("checkout:order_detail", args=[order.number]), 302)]
+    assert response.redirect_chain == [(reverse("checkout:order_placed", args=[order.number]), 302)]
     assert [(line.sku, line.quantity) for line in order.lines.all()] == [("PAPER", 2)]
 
 

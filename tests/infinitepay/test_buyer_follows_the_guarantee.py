@@ -1,7 +1,10 @@
 """What the buyer sees while the guarantee runs, and paying again after a decline."""
 
+from datetime import timedelta
+
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from checkout.models import Order, Payment
 from sandbox.accounts import DENIED_AT_RESERVE
@@ -44,14 +47,26 @@ def test_the_status_endpoint_follows_the_guarantee(
     assert status_of(buyer_client, order) == {
         "code": "pending",
         "status": "Pending payment",
+        "confirming": True,  # Reserve is queued: the page follows it
+        "slow": False,
         "pay_again_url": None,
     }
     with django_capture_on_commit_callbacks(execute=True):
         for callback in enqueued:  # the worker gets to it
             callback()
-    assert status_of(buyer_client, order)["status"] == "Paid in full"
+    # Invoiced today on activation, due after the integration's Invoice Due Period.
+    due = timezone.localdate() + timedelta(days=infinitepay.invoice_due_period)
+    guaranteed = f"Guaranteed by InfinitePay · invoice due {due:%m/%d/%Y}"
+    status = status_of(buyer_client, order)
+    assert (status["status"], status["confirming"]) == (guaranteed, False)
     page = buyer_client.get(reverse("checkout:order_detail", args=[order.number])).content
-    assert b'data-code="paid_in_full">Paid in full</span>' in page
+    assert f'data-code="paid_in_full">{guaranteed}</span>'.encode() in page
+    german = buyer_client.get(
+        reverse("checkout:order_status", args=[order.number]), HTTP_ACCEPT_LANGUAGE="de"
+    )
+    assert german.json()["status"] == (
+        f"Garantiert durch InfinitePay · Rechnung fällig am {due:%d.%m.%Y}"
+    )
 
 
 def test_another_companys_order_status_is_a_404(client, declined_order):

@@ -1,0 +1,18 @@
+"""Template filters of the shop's pages."""
+
+from collections.abc import Mapping
+from typing import Any
+
+from django import template
+
+from checkout.places import place
+
+register = template.Library()
+
+
+@register.filter
+def address_place(address: Mapping[str, Any] | Any) -> str:
+    """An address's country and region by name: an order's snapshot or a customer address."""
+    if isinstance(address, Mapping):
+        return place(address.get("country", ""), address.get("region", ""))
+    return place(address.country.code, address.region)
