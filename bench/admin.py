@@ -116,6 +116,11 @@ def pages(sample: dict[str, str]) -> list[tuple[str, str]]:
         ("Guarantees: first page", guarantees),
         ("Guarantees: a page in the middle", f"{guarantees}?p={sample['guarantee_page']}"),
         ("Guarantees: filter a step failed", f"{guarantees}?failed=yes"),
+        (
+            "Guarantees: a failed step and its reason",
+            f"{guarantees}?failed=capture&reason=InfinitePay+failed+on+its+side",
+        ),
+        ("Dashboard (the ops' home)", "/admin/dashboard/"),
         ("Guarantees: filter step under way", f"{guarantees}?under_way=yes"),
         ("Guarantees: search a VAT ID", f"{guarantees}?q={sample['vat_id']}"),
         ("Guarantees: search an order number", f"{guarantees}?q={sample['number']}"),
@@ -275,6 +280,15 @@ def pick_outcome(rng: random.Random) -> tuple[Payment.Status, State, str]:
     return OUTCOMES[0][1:]
 
 
+# Why the failed steps failed, as the pipeline stores it (infinitepay.wording): a few
+# reasons, so the dashboard groups them.
+FAILURE_REASONS = [
+    "InfinitePay failed on its side",
+    "InfinitePay could not be reached",
+    "InfinitePay did not answer in time",
+]
+
+
 def guarantee(payment: Payment, state: State, failed_step: str, integration, now) -> Guarantee:
     failed = bool(failed_step)
     # Steps are asked for only where nothing failed: a failed step waits for ops.
@@ -288,8 +302,8 @@ def guarantee(payment: Payment, state: State, failed_step: str, integration, now
         guaranteed_amount=payment.amount if state == State.ACTIVATED else None,
         attempts=6 if failed else 0,
         failed_step=failed_step,
-        last_error_code="transient" if failed else "",
-        last_error_message="Gave up after 6 attempts: HTTP 503" if failed else "",
+        failure_reason=FAILURE_REASONS[payment.pk % len(FAILURE_REASONS)] if failed else "",
+        last_error_message="HTTP 503" if failed else "",
         pending_step=Step.CAPTURE if pending else "",
         pending_since=now - timedelta(minutes=2) if pending else None,
     )

@@ -28,10 +28,19 @@ from backoffice.money import format_money
 from backoffice.read_only_admin import ReadOnlyAdmin
 from integrations.admin import IntegrationTypeAdmin
 
-from . import selectors
+from . import selectors, wording
 from .forms import DebtorDataForm, InfinitePayIntegrationForm
 from .models import ApiCall, Guarantee, InfinitePayIntegration
-from .operations import Operation, OperationReport, apply_to_guarantees, available_operations
+from .operations import (
+    CALL_EFFECTS,
+    Operation,
+    OperationReport,
+    apply_to_guarantees,
+    available_operations,
+    planned_call,
+)
+from .states import Step
+from .steps import STEPS
 from .templatetags.infinitepay_admin import call_outcome_badge, failed_badge, state_badge
 
 
@@ -70,9 +79,9 @@ class InfinitePayIntegrationAdmin(IntegrationTypeAdmin):
 
 # --- Guarantees: the ops back office -------------------------------------------------------
 
-# Operations that ask first: Activate for the delivery date, Cancel for a confirmation,
+# Every operation calls InfinitePay, so each asks first on a page that names the guarantees,
+# their amounts and what the call does there; Activate asks for the delivery date too, and
 # Correct debtor data for the e-mail and legal form.
-ASKING_FIRST = frozenset({Operation.ACTIVATE, Operation.CANCEL, Operation.CORRECT_DEBTOR_DATA})
 MAX_ORDERS_PER_REASON = 10
 
 
@@ -122,17 +131,37 @@ class DeliveryDateForm(forms.Form):
 
 
 class FailedFilter(admin.SimpleListFilter):
+    """Whether a step failed, or which one did (the dashboard links to each)."""
+
     title = "failed step"
     parameter_name = "failed"
 
     def lookups(self, request: HttpRequest, model_admin) -> list[tuple[str, str]]:
-        return [("yes", "A step failed"), ("no", "No step failed")]
+        steps = [(step.value, f"{step.label} failed") for step in Step]
+        return [("yes", "A step failed"), *steps, ("no", "No step failed")]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Guarantee]) -> QuerySet[Guarantee]:
         if self.value() == "yes":
             return queryset.exclude(failed_step="")
         if self.value() == "no":
             return queryset.filter(failed_step="")
+        if self.value() in Step.values:
+            return queryset.filter(failed_step=self.value())
+        return queryset
+
+
+class FailureReasonFilter(admin.SimpleListFilter):
+    """Why a step failed (the stored reason; shown in the reader's language)."""
+
+    title = "why it failed"
+    parameter_name = "reason"
+
+    def lookups(self, request: HttpRequest, model_admin) -> list[tuple[str, str]]:
+        return [(reason, wording.failure_reason(reason)) for reason in wording.FAILURE_REASONS]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Guarantee]) -> QuerySet[Guarantee]:
+        if self.value():
+            return queryset.exclude(failed_step="").filter(failure_reason=self.value())
         return queryset
 
 
@@ -171,7 +200,14 @@ class GuaranteeAdmin(ReadOnlyAdmin):
         "last_error",
     ]
     list_display_links = ["order_number"]
-    list_filter = ["state", FailedFilter, UnderWayFilter, "integration", "created_at"]
+    list_filter = [
+        "state",
+        FailedFilter,
+        FailureReasonFilter,
+        UnderWayFilter,
+        "integration",
+        "created_at",
+    ]
     search_fields = [
         "payment__order__number",
         "=ref_no",
@@ -201,6 +237,7 @@ class GuaranteeAdmin(ReadOnlyAdmin):
                     "attempts_at_step",
                     "next_retry_at",
                     "failed_step",
+                    "failure",
                     "last_error_code",
                     "last_error_message",
                     "check_status_note",
@@ -210,7 +247,14 @@ class GuaranteeAdmin(ReadOnlyAdmin):
             },
         ),
     ]
-    readonly_fields = ["order", "customer", "amount", "integration_link", "attempts_at_step"]
+    readonly_fields = [
+        "order",
+        "customer",
+        "amount",
+        "integration_link",
+        "attempts_at_step",
+        "failure",
+    ]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Guarantee]:
         return super().get_queryset(request).select_related(*self.list_select_related)
@@ -305,15 +349,21 @@ class GuaranteeAdmin(ReadOnlyAdmin):
         attempts = selectors.step_attempts(guarantees=[guarantee]).get(guarantee.pk, 0)
         return f"{attempts} call(s) of {step.replace('_', ' ')}"
 
+    @admin.display(description="why it failed")
+    def failure(self, guarantee: Guarantee) -> str:
+        return wording.failure_reason(guarantee.failure_reason) or "—"
+
     @admin.display(description="last error")
     def last_error(self, guarantee: Guarantee) -> str:
+        """Why the step failed, and on hover what InfinitePay or the connection said."""
         # Only while the failure stands: an error the step has since got past is history.
-        if not (guarantee.failed_step and guarantee.last_error_message):
+        if not guarantee.failed_step:
             return "—"
+        reason = wording.failure_reason(guarantee.failure_reason)
         return format_html(
             '<span title="{}">{}</span>',
             guarantee.last_error_message,
-            Truncator(guarantee.last_error_message).chars(60),
+            Truncator(reason or guarantee.last_error_message).chars(60) or "—",
         )
 
     # --- One guarantee --------------------------------------------------------------------
@@ -354,7 +404,6 @@ class GuaranteeAdmin(ReadOnlyAdmin):
                 {
                     "label": operation.label_for(obj),
                     "url": reverse(f"admin:{operation_url_name(operation)}", args=[obj.pk]),
-                    "confirm": operation in ASKING_FIRST,
                 }
                 for operation in available_operations(obj)
                 if self.has_operation_permission(request, operation)
@@ -400,7 +449,7 @@ class GuaranteeAdmin(ReadOnlyAdmin):
     def operation_view(
         self, request: HttpRequest, object_id: str, operation: Operation
     ) -> HttpResponse:
-        """A guarantee page's button: run one operation on this guarantee, then come back."""
+        """A guarantee page's button: ask first, run the operation on it, then come back."""
         guarantee = self.get_object(request, unquote(object_id))
         if guarantee is None:
             raise Http404("No such guarantee.")
@@ -416,25 +465,20 @@ class GuaranteeAdmin(ReadOnlyAdmin):
             asked_back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
         ):
             back = asked_back
-        if operation in ASKING_FIRST:
-            asking = self.ask_first(request, [guarantee.pk], operation, back_url=back)
-            if asking is not None:
-                return asking
-        elif request.method != "POST":
-            return HttpResponseRedirect(back)
-        else:
-            self.run_operation(request, [guarantee.pk], operation)
+        asking = self.ask_first(request, [guarantee.pk], operation, back_url=back)
+        if asking is not None:
+            return asking
         return HttpResponseRedirect(back)
 
     # --- Operations, in bulk and one by one ------------------------------------------------
 
     @admin.action(description="Retry the failed step", permissions=["retry"])
-    def retry(self, request: HttpRequest, queryset: QuerySet[Guarantee]) -> None:
-        self.run_operation(request, _ids(queryset), Operation.RETRY)
+    def retry(self, request: HttpRequest, queryset: QuerySet[Guarantee]) -> HttpResponse | None:
+        return self.ask_first(request, _ids(queryset), Operation.RETRY, bulk=True)
 
     @admin.action(description="Capture", permissions=["capture"])
-    def capture(self, request: HttpRequest, queryset: QuerySet[Guarantee]) -> None:
-        self.run_operation(request, _ids(queryset), Operation.CAPTURE)
+    def capture(self, request: HttpRequest, queryset: QuerySet[Guarantee]) -> HttpResponse | None:
+        return self.ask_first(request, _ids(queryset), Operation.CAPTURE, bulk=True)
 
     @admin.action(description="Activate (asks for the delivery date)", permissions=["activate"])
     def activate(self, request: HttpRequest, queryset: QuerySet[Guarantee]) -> HttpResponse | None:
@@ -445,14 +489,18 @@ class GuaranteeAdmin(ReadOnlyAdmin):
         return self.ask_first(request, _ids(queryset), Operation.CANCEL, bulk=True)
 
     @admin.action(description="Check status at InfinitePay", permissions=["check_status"])
-    def check_status(self, request: HttpRequest, queryset: QuerySet[Guarantee]) -> None:
-        self.run_operation(request, _ids(queryset), Operation.CHECK_STATUS)
+    def check_status(
+        self, request: HttpRequest, queryset: QuerySet[Guarantee]
+    ) -> HttpResponse | None:
+        return self.ask_first(request, _ids(queryset), Operation.CHECK_STATUS, bulk=True)
 
     @admin.action(
         description="Apply transaction (the buyer paid)", permissions=["apply_transaction"]
     )
-    def apply_transaction(self, request: HttpRequest, queryset: QuerySet[Guarantee]) -> None:
-        self.run_operation(request, _ids(queryset), Operation.APPLY_TRANSACTION)
+    def apply_transaction(
+        self, request: HttpRequest, queryset: QuerySet[Guarantee]
+    ) -> HttpResponse | None:
+        return self.ask_first(request, _ids(queryset), Operation.APPLY_TRANSACTION, bulk=True)
 
     def ask_first(
         self,
@@ -463,7 +511,11 @@ class GuaranteeAdmin(ReadOnlyAdmin):
         bulk: bool = False,
         back_url: str = "",
     ) -> HttpResponse | None:
-        """Show the date form or the confirmation; once confirmed, run it (and return None)."""
+        """Show the confirmation (with the date or debtor form); once confirmed, run it.
+
+        The page names each guarantee, its amount and the call made for it at InfinitePay,
+        and says in plain words what that call does there. Returns None once it has run.
+        """
         confirmed = request.method == "POST" and request.POST.get("confirm") == "yes"
         guarantees = list(
             Guarantee.objects.filter(pk__in=guarantee_ids).select_related(
@@ -486,15 +538,26 @@ class GuaranteeAdmin(ReadOnlyAdmin):
             self.message_user(
                 request, f"{operation.label}: nothing queued. {errors}", messages.ERROR
             )
+        rows = [(guarantee, planned_call(operation, guarantee)) for guarantee in guarantees]
         totals: dict[str, Decimal] = defaultdict(Decimal)
-        for guarantee in guarantees:
-            totals[guarantee.payment.currency] += guarantee.payment.amount
+        for guarantee, call in rows:
+            if call.step is not None:
+                totals[guarantee.payment.currency] += guarantee.payment.amount
+        calls = {call.step for _, call in rows if call.step is not None}
+        if any(call.then_cancel for _, call in rows):
+            calls.add(Step.CANCEL)
         context = {
             **self.admin_site.each_context(request),
             "opts": self.opts,
             "title": f"{operation.label} {len(guarantees)} guarantee(s)?",
             "operation": operation.value,
+            "confirm_label": operation.confirm_label,
+            "rows": rows,
             "guarantees": guarantees,
+            "effects": [
+                (STEPS[step].operation.value, CALL_EFFECTS[step]) for step in Step if step in calls
+            ],
+            "releases_unknown": any(call.then_cancel for _, call in rows),
             "totals": sorted(totals.items()),
             "form": form,
             "bulk": bulk,

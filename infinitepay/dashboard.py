@@ -19,7 +19,8 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
 from django.template.response import TemplateResponse
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import formats, timezone
+from django.utils.http import urlencode
 from django.utils.safestring import SafeString, mark_safe
 from pygal.etree import etree  # type: ignore[import-untyped]
 from pygal.style import Style  # type: ignore[import-untyped]
@@ -27,7 +28,7 @@ from pygal.style import Style  # type: ignore[import-untyped]
 from backoffice.money import format_money
 from checkout.models import Payment
 
-from . import selectors
+from . import selectors, wording
 from .models import ApiCall, InfinitePayIntegration
 from .operations import Operation
 from .states import State
@@ -84,7 +85,7 @@ def dashboard_view(request: HttpRequest) -> TemplateResponse:
             selectors.open_exposure(by="customer", limit=LARGEST_DEBTORS),
             title=f"Open exposure of the {LARGEST_DEBTORS} largest debtors",
         ),
-        "oldest_failed": list(selectors.oldest_failed()),
+        "failed_groups": failed_groups(),
         "activation_denials": list(selectors.activation_denials()),
         "overdue_activations": list(selectors.overdue_activations(now=now)),
         "stuck_in_flight": list(selectors.stuck_in_flight(now=now)),
@@ -135,6 +136,32 @@ def tiles(counts: selectors.StateCounts, attention: selectors.Attention) -> list
     ]
 
 
+@dataclass(frozen=True)
+class FailedLine:
+    """One reason steps failed for, as the dashboard lists it: a link to those guarantees."""
+
+    reason: str
+    step: str
+    count: int
+    oldest: datetime
+    url: str
+
+
+def failed_groups() -> list[FailedLine]:
+    """Each step and reason that steps failed for, with a link to the guarantees it counts."""
+    guarantees = reverse("admin:infinitepay_guarantee_changelist")
+    return [
+        FailedLine(
+            reason=wording.failure_reason(group.reason),
+            step=group.step.label,
+            count=group.count,
+            oldest=group.oldest,
+            url=f"{guarantees}?{urlencode({'failed': group.step.value, 'reason': group.reason})}",
+        )
+        for group in selectors.failed_by_reason()
+    ]
+
+
 def integrations_health() -> list[dict[str, Any]]:
     """Each InfinitePay integration with its health line, as the integrations list has it."""
     integrations = list(InfinitePayIntegration.objects.order_by("name").values_list("pk", "name"))
@@ -154,12 +181,12 @@ def orders_chart(per_day: Mapping[date, Mapping[str, int]]) -> SafeString:
         status: [per_day[day].get(status.value, 0) for day in days] for status in Payment.Status
     }
     chart = _stacked_bars(
-        [(status.label, PAYMENT_COLOURS[status], counts) for status, counts in series.items()]
+        [(str(status.label), PAYMENT_COLOURS[status], counts) for status, counts in series.items()]
     )
     chart.title = f"Orders per day, last {len(days)} days, by payment status"
     chart.x_labels = [day.strftime("%d %b") for day in days]
     chart.x_labels_major = chart.x_labels[::7]
-    _whole_number_axis(chart, max((sum(per_day[day].values()) for day in days), default=0))
+    _value_axis(chart, max((sum(per_day[day].values()) for day in days), default=0))
     return _svg(chart)
 
 
@@ -170,12 +197,15 @@ def calls_chart(per_hour: Mapping[datetime, Mapping[str, int]]) -> SafeString:
         for outcome in ApiCall.Outcome
     }
     chart = _stacked_bars(
-        [(outcome.label, OUTCOME_COLOURS[outcome], counts) for outcome, counts in series.items()]
+        [
+            (str(outcome.label), OUTCOME_COLOURS[outcome], counts)
+            for outcome, counts in series.items()
+        ]
     )
     chart.title = f"Calls to InfinitePay per hour, last {len(hours)} hours, by outcome"
     chart.x_labels = [hour.strftime("%H:00") for hour in hours]
     chart.x_labels_major = chart.x_labels[::6]
-    _whole_number_axis(chart, max((sum(per_hour[hour].values()) for hour in hours), default=0))
+    _value_axis(chart, max((sum(per_hour[hour].values()) for hour in hours), default=0))
     return _svg(chart)
 
 
@@ -183,12 +213,12 @@ def states_chart(by_state: Mapping[State, int]) -> SafeString:
     chart = _chart(pygal.HorizontalBar, colours=[GREY])
     chart.title = "Guarantees by state"
     chart.show_legend = False
-    chart.x_labels = [state.label for state in State]
+    chart.x_labels = [str(state.label) for state in State]
     chart.add(
         "guarantees",
         [{"value": by_state[state], "color": STATE_COLOURS[state]} for state in State],
     )
-    _whole_number_axis(chart, max(by_state.values(), default=0))
+    _value_axis(chart, max(by_state.values(), default=0))
     return _svg(chart)
 
 
@@ -199,14 +229,18 @@ def integration_calls_charts(calls: list[selectors.IntegrationCalls]) -> dict[st
     failures.title = f"Calls with no usable answer, last {HOURS} hours, per integration (%)"
     failures.show_legend = False
     failures.x_labels = names
+    rates = [round(row.failure_rate * 100, 1) for row in calls]
     if calls:
-        failures.add("failed", [round(row.failure_rate * 100, 1) for row in calls])
+        failures.add("failed", rates)
+    _value_axis(failures, max(rates, default=0), whole=False)
     latency = _chart(pygal.HorizontalBar, colours=[BLUE])
     latency.title = f"Average call time, last {HOURS} hours, per integration (ms)"
     latency.show_legend = False
     latency.x_labels = names
+    averages = [round(row.average_ms, 1) for row in calls]
     if calls:
-        latency.add("ms", [row.average_ms for row in calls])
+        latency.add("ms", averages)
+    _value_axis(latency, max(averages, default=0), whole=False)
     return {"failures_chart": _svg(failures), "latency_chart": _svg(latency)}
 
 
@@ -216,8 +250,10 @@ def exposure_chart(exposure: list[selectors.Exposure], *, title: str) -> SafeStr
     chart.title = title
     chart.show_legend = False
     chart.x_labels = [f"{row.name} ({row.currency})" for row in exposure]
+    amounts = [float(row.amount) for row in exposure]
     if exposure:
-        chart.add("open", [float(row.amount) for row in exposure])
+        chart.add("open", amounts)
+    _value_axis(chart, max(amounts, default=0), whole=False)
     return _svg(chart)
 
 
@@ -248,6 +284,8 @@ def _chart(kind: Any, *, colours: list[str]) -> Any:
         label_font_size=11,
         major_label_font_size=11,
         legend_font_size=12,
+        # "Nothing yet" in an empty chart: a quiet line, not pygal's 64-pixel banner.
+        no_data_font_size=16,
     )
     return kind(
         style=style,
@@ -263,19 +301,46 @@ def _chart(kind: Any, *, colours: list[str]) -> Any:
         truncate_legend=-1,
         print_zeroes=False,
         no_data_text="Nothing yet",
-        value_formatter=lambda value: f"{value:,.0f}",
+        value_formatter=_number,
     )
 
 
-def _whole_number_axis(chart: Any, top: int) -> None:
-    """At most six whole-number marks from 0 to at least `top`: counts have no fractions.
+def _value_axis(chart: Any, top: float, *, whole: bool = True) -> None:
+    """At most six distinct marks from 0 to at least `top`, each written once.
 
-    A chart with nothing to show keeps pygal's own axis (it says "Nothing yet").
+    The step is 1, 2 or 5 times a power of ten, so the marks are round numbers; counts
+    (`whole`) never step by less than 1. Marks are written with as many decimals as the
+    step has, in the language's format, so no two read the same ("0, 0, 1, 1").
+    A chart with nothing to show has no marks: it says "Nothing yet".
     """
     if not chart.raw_series:
+        # pygal would write "0" along an empty axis (a horizontal chart's values run along x).
+        if isinstance(chart, pygal.HorizontalBar):
+            chart.show_x_labels = False
+        else:
+            chart.show_y_labels = False
         return
-    step = max(1, math.ceil(top / 5))
-    chart.y_labels = list(range(0, max(top, 1) + step, step))
+    step = _round_step(max(float(top), 0) / 5 or 1)
+    if whole:
+        step = max(step, 1)
+    decimals = max(0, -math.floor(math.log10(step))) if step < 1 else 0
+    marks = [0.0]
+    while marks[-1] < top or len(marks) < 2:
+        marks.append(round(marks[-1] + step, decimals))
+    chart.y_labels = marks
+    chart.y_labels_major = marks  # each mark written; pygal would skip the "minor" ones
+    chart.value_formatter = lambda value: _number(value, decimals)
+
+
+def _round_step(rough: float) -> float:
+    """The smallest of 1, 2 or 5 times a power of ten that is at least `rough`."""
+    power = 10 ** math.floor(math.log10(rough))
+    return next(factor * power for factor in (1, 2, 5, 10) if factor * power >= rough)
+
+
+def _number(value: float, decimals: int = 0) -> str:
+    """A figure in the language's format: "1,234" or "1.234", "0.5" or "0,5"."""
+    return formats.number_format(value, decimal_pos=decimals, use_l10n=True, force_grouping=True)
 
 
 def _svg(chart: Any) -> SafeString:

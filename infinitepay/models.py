@@ -155,8 +155,15 @@ class Guarantee(models.Model):
     corrected_debtor = models.JSONField(
         default=dict, blank=True, help_text="The company data as InfinitePay corrected it."
     )
+    failure_reason = models.CharField(
+        max_length=100,
+        blank=True,
+        help_text="Why the step failed, as ops read it (translated when shown).",
+    )
     last_error_code = models.CharField(max_length=64, blank=True)
-    last_error_message = models.TextField(blank=True)
+    last_error_message = models.TextField(
+        blank=True, help_text="What InfinitePay or the connection said, as it came (redacted)."
+    )
     next_retry_at = models.DateTimeField(null=True, blank=True)
     delivery_date = models.DateField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)

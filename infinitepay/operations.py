@@ -49,6 +49,11 @@ class Operation(StrEnum):
             return None
         return Step(self.value)
 
+    @property
+    def confirm_label(self) -> str:
+        """The button that confirms it on its confirmation page."""
+        return CONFIRM_LABELS[self]
+
     def label_for(self, guarantee: Guarantee) -> str:
         """The label ops read on a guarantee's page: what the operation does to this one."""
         if self == Operation.CANCEL and guarantee.state == State.ACTIVATION_DENIED:
@@ -56,6 +61,60 @@ class Operation(StrEnum):
         if self == Operation.CANCEL and guarantee.state == State.NEW:
             return "Cancel (check status, then release or close)"
         return self.label
+
+
+CONFIRM_LABELS = {
+    Operation.RETRY: "Yes, retry",
+    Operation.CAPTURE: "Yes, capture",
+    Operation.ACTIVATE: "Activate",
+    Operation.CANCEL: "Yes, cancel and release the limit",
+    Operation.CHECK_STATUS: "Yes, check the status",
+    Operation.APPLY_TRANSACTION: "Yes, apply the buyer's payment",
+    Operation.CORRECT_DEBTOR_DATA: "Correct and retry the Reserve",
+}
+
+# What each call does at InfinitePay, in plain words, for the confirmation pages.
+CALL_EFFECTS = {
+    Step.RESERVE: "InfinitePay checks the buyer and, if it approves, holds the amount against "
+    "the buyer's credit limit.",
+    Step.CAPTURE: "InfinitePay records the invoice amount as owed by the buyer; the buyer's "
+    "limit stays held until activation.",
+    Step.ACTIVATE: "InfinitePay guarantees the invoice from the delivery date given, or denies "
+    "it (the amount then still holds the buyer's limit until it is canceled).",
+    Step.CANCEL: "InfinitePay releases the buyer's limit by the amount held; the payment "
+    "becomes Canceled and the buyer may pay the order another way.",
+    Step.APPLY_TRANSACTION: "InfinitePay records that the buyer paid the invoice: the "
+    "guarantee is settled and the amount no longer counts against the buyer's limit.",
+    Step.CHECK_STATUS: "InfinitePay only says whether it holds the order; nothing changes "
+    "there. A Reserve it confirms is taken over here.",
+}
+
+
+@dataclass(frozen=True)
+class PlannedCall:
+    """The call an operation would make at InfinitePay for one guarantee."""
+
+    step: Step | None  # None: the operation does not fit the guarantee; nothing is sent
+    then_cancel: bool = False  # a check status that releases what InfinitePay holds
+
+    @property
+    def soap_operation(self) -> str:
+        return STEPS[self.step].operation.value if self.step is not None else ""
+
+
+def planned_call(operation: Operation, guarantee: Guarantee) -> PlannedCall:
+    """What `operation` would call at InfinitePay for `guarantee`, as it stands now."""
+    if operation not in available_operations(guarantee):
+        return PlannedCall(None)
+    if operation == Operation.RETRY:
+        return PlannedCall(Step(guarantee.failed_step))
+    if operation == Operation.CORRECT_DEBTOR_DATA:
+        return PlannedCall(Step.RESERVE)
+    if operation == Operation.CANCEL and guarantee.state == State.NEW:
+        # Whether InfinitePay holds anything is not known: it is asked first.
+        return PlannedCall(Step.CHECK_STATUS, then_cancel=True)
+    assert operation.step is not None
+    return PlannedCall(operation.step)
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.contrib.admin.models import LogEntry
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import Avg, Count, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models import Avg, Count, Min, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce, TruncDate, TruncHour
 from django.utils import timezone
 from django.utils.timesince import timesince
@@ -16,7 +16,7 @@ from django.utils.timesince import timesince
 from checkout.models import Order, Payment
 
 from .models import ApiCall, Guarantee, GuaranteeEvent, InfinitePayIntegration
-from .states import State
+from .states import State, Step
 
 BUYER_WORDS = {
     State.DECLINED: "InfinitePay could not guarantee this invoice",
@@ -145,7 +145,7 @@ class TimelineEntry:
 
 
 def guarantee_timeline(*, guarantee: Guarantee) -> list[TimelineEntry]:
-    """Everything that happened to a guarantee, oldest first, in three queries.
+    """Everything that happened to a guarantee, newest first, in three queries.
 
     Provider calls (`ApiCall`), the pipeline's events (`GuaranteeEvent`) and what ops asked
     for (the admin's log of the guarantee: who and when) are merged by time.
@@ -185,7 +185,9 @@ def guarantee_timeline(*, guarantee: Guarantee) -> list[TimelineEntry]:
             object_id=str(guarantee.pk),
         ).select_related("user")
     ]
-    return sorted(entries, key=lambda entry: entry.at)
+    # Newest first: what ops came for is at the top. Entries of the same moment keep the
+    # order they happened in, reversed with the rest (a stable sort, then reversed).
+    return sorted(entries, key=lambda entry: entry.at)[::-1]
 
 
 @dataclass(frozen=True)
@@ -262,13 +264,36 @@ def attention(*, now: datetime | None = None) -> Attention:
     )
 
 
-def oldest_failed(*, limit: int = 10) -> QuerySet[Guarantee]:
-    """The guarantees whose step failed longest ago (a partial index holds just those)."""
-    return (
+@dataclass(frozen=True)
+class FailedGroup:
+    """The guarantees whose same step failed for the same reason."""
+
+    step: Step
+    reason: str  # the stored msgid (infinitepay.wording); shown translated
+    count: int
+    oldest: datetime  # when the longest-standing of them last changed
+
+
+def failed_by_reason() -> list[FailedGroup]:
+    """Failed steps grouped by step and reason, the largest group first, in one query.
+
+    It reads only the guarantees with a failed step (the partial index holds just those).
+    """
+    rows = (
         Guarantee.objects.exclude(failed_step="")
-        .select_related("payment__order__customer", "integration")
-        .order_by("updated_at")[:limit]
+        .values("failed_step", "failure_reason")
+        .annotate(count=Count("pk"), oldest=Min("updated_at"))
+        .order_by("-count", "failed_step", "failure_reason")
     )
+    return [
+        FailedGroup(
+            step=Step(row["failed_step"]),
+            reason=row["failure_reason"],
+            count=row["count"],
+            oldest=row["oldest"],
+        )
+        for row in rows
+    ]
 
 
 def activation_denials(*, limit: int = 10) -> QuerySet[Guarantee]:

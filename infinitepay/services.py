@@ -25,7 +25,7 @@ from checkout.models import Payment
 from checkout.services import set_payment_status
 from integrations import registry
 
-from . import order_data
+from . import order_data, wording
 from .client import InfinitePayClient
 from .errors import AuthenticationFailed, InfinitePayError, RequestRejected
 from .events import Kind, record_event
@@ -183,7 +183,7 @@ def _run_claimed(guarantee: Guarantee, step: Step, task_id: str) -> StepRun:
             logger.exception(
                 "Guarantee %s: the %s failure could not be recorded", guarantee_id, step
             )
-            _mark_failed(guarantee_id=guarantee_id, step=step, reason=error.message)
+            _mark_failed(guarantee_id=guarantee_id, step=step, detail=error.message)
             return StepRun(ApiCall.Outcome.MALFORMED)
 
     if guarantee.attempts > settings.INFINITEPAY_MAX_ATTEMPTS:
@@ -221,12 +221,14 @@ def _run_claimed(guarantee: Guarantee, step: Step, task_id: str) -> StepRun:
 class StepAbandoned(InfinitePayError):
     """The step's workers kept vanishing mid-call: what InfinitePay did is not known."""
 
+    reason = wording.ABANDONED
     outcome_unknown = True
 
 
 class UnexpectedFailure(InfinitePayError):
     """An error of ours around a call that was sent: it may have taken effect."""
 
+    reason = wording.UNEXPECTED
     transient = True
     outcome_unknown = True
 
@@ -332,19 +334,20 @@ def _record_error(
             guarantee_id=guarantee.pk, kind=Kind.CHECK_STATUS, text=guarantee.check_status_note
         )
         if guarantee.state == State.NEW and not guarantee.failed_step:
-            _fail(guarantee, Step.RESERVE, f"Check status failed: {error.message}")
+            _fail(guarantee, Step.RESERVE, wording.CHECK_STATUS_FAILED, error.message)
         _save(guarantee)
         return StepRun(outcome)
     if isinstance(error, AuthenticationFailed):
         InfinitePayIntegration.objects.filter(pk=guarantee.integration_id).update(
             credentials_rejected_at=timezone.now()
         )
-        _fail(guarantee, step, f"InfinitePay rejected the credentials: {error.message}")
+        _fail(guarantee, step, error.reason, error.message)
     elif not error.transient:
-        _fail(guarantee, step, error.message)
+        _fail(guarantee, step, error.reason, error.message)
         _reconcile_failure(guarantee, step, error)
     elif guarantee.attempts >= settings.INFINITEPAY_MAX_ATTEMPTS:
-        _fail(guarantee, step, f"Gave up after {guarantee.attempts} attempts: {error.message}")
+        # Given up after as many calls as the step's attempts say (the page counts them).
+        _fail(guarantee, step, error.reason, error.message)
         _reconcile_failure(guarantee, step, error)
     else:
         return _retry_later(guarantee, step, outcome)
@@ -352,7 +355,7 @@ def _record_error(
     return StepRun(outcome)
 
 
-def _mark_failed(*, guarantee_id: int, step: Step, reason: str) -> None:
+def _mark_failed(*, guarantee_id: int, step: Step, detail: str) -> None:
     """The last resort of a step whose failure cannot be recorded: one plain UPDATE."""
     failed = Step.RESERVE if step == Step.CHECK_STATUS else step
     Guarantee.objects.filter(pk=guarantee_id).update(
@@ -362,7 +365,8 @@ def _mark_failed(*, guarantee_id: int, step: Step, reason: str) -> None:
         pending_step="",
         pending_since=None,
         next_retry_at=None,
-        last_error_message=f"The failure could not be recorded in full: {reason}"[:2000],
+        failure_reason=wording.NOT_RECORDED,
+        last_error_message=detail[:2000],
         updated_at=timezone.now(),
     )
 
@@ -474,7 +478,7 @@ def _deny(guarantee: Guarantee, step: Step, result: Result) -> None:
         guarantee.ref_no = result.ref_no or guarantee.ref_no  # kept even when denied, as Oro does
     denied = transition_for(step, state).denied
     if denied is None:
-        _fail(guarantee, step, f"InfinitePay refused to {step.label.lower()}: {_said(result)}")
+        _fail(guarantee, step, wording.DECLINED, _said(result))
     else:
         _move(guarantee, denied)
 
@@ -525,7 +529,7 @@ def _reconcile(guarantee: Guarantee, result: Result) -> None:
             ". Not closed: InfinitePay's answer does not say it holds nothing; ask InfinitePay."
         )
     if not guarantee.failed_step:
-        _fail(guarantee, Step.RESERVE, f"Reserve not confirmed by check status ({said})")
+        _fail(guarantee, Step.RESERVE, wording.RESERVE_NOT_CONFIRMED, said)
 
 
 def _said(result: Result) -> str:
@@ -558,6 +562,7 @@ def _move(guarantee: Guarantee, state: State) -> None:
     # The state moved on: a failure recorded meanwhile (by a worker the sweeper replaced,
     # whose call failed while its successor's took effect) no longer stands.
     guarantee.failed_step = ""
+    guarantee.failure_reason = ""
     _sync_payment_status(guarantee)
     integration = guarantee.integration
     step = next_automatic_step(
@@ -569,19 +574,27 @@ def _move(guarantee: Guarantee, state: State) -> None:
         _ask_for(guarantee, step)
 
 
-def _fail(guarantee: Guarantee, step: Step, reason: str) -> None:
-    """Mark the step failed beside the state, which does not move; ops Retry or Cancel."""
+def _fail(guarantee: Guarantee, step: Step, reason: str, detail: str) -> None:
+    """Mark the step failed beside the state, which does not move; ops Retry or Cancel.
+
+    `reason` is one of the msgids of `infinitepay.wording` (ops read it in their language);
+    `detail` what InfinitePay or the connection said, kept as it came.
+    """
     guarantee.failed_step = step
     guarantee.pending_step = ""
     guarantee.pending_since = None
     guarantee.next_retry_at = None
-    guarantee.last_error_message = reason
-    record_event(guarantee_id=guarantee.pk, kind=Kind.STEP_FAILED, text=f"{step.label}: {reason}")
-    logger.warning("Guarantee %s: %s failed: %s", guarantee.order_id, step, reason)
+    guarantee.failure_reason = reason
+    guarantee.last_error_message = detail
+    record_event(
+        guarantee_id=guarantee.pk, kind=Kind.STEP_FAILED, text=f"{step.label}: {reason}: {detail}"
+    )
+    logger.warning("Guarantee %s: %s failed: %s: %s", guarantee.order_id, step, reason, detail)
 
 
 def _clear_failure(guarantee: Guarantee) -> None:
     guarantee.failed_step = ""
+    guarantee.failure_reason = ""
     guarantee.last_error_code = ""
     guarantee.last_error_message = ""
 

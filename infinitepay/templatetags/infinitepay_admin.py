@@ -5,9 +5,10 @@ from decimal import Decimal
 from django import template
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
+from lxml import etree
 
 from backoffice.money import format_money
-from infinitepay import selectors
+from infinitepay import selectors, wording
 from infinitepay.models import ApiCall, Guarantee
 from infinitepay.states import State, Step
 
@@ -69,6 +70,12 @@ def outcome_badge(outcome: str) -> SafeString:
 
 
 @register.filter
+def failure_reason(reason: str) -> str:
+    """`{{ guarantee.failure_reason|failure_reason }}`: why a step failed, in the reader's words."""
+    return wording.failure_reason(reason)
+
+
+@register.filter
 def money(amount: Decimal, currency: str) -> str:
     """`{{ amount|money:currency }}`: e.g. "1,197.02 EUR"."""
     return format_money(amount, currency)
@@ -83,6 +90,24 @@ def call_outcome_badge(call: ApiCall) -> SafeString:
 
 
 NOTHING_HELD = "Not found at InfinitePay"
+
+
+@register.filter
+def pretty_xml(xml: str) -> str:
+    """`{{ call.request_xml|pretty_xml }}`: stored XML indented, one element a line.
+
+    Read with entities and network access off; what does not parse is shown as stored.
+    """
+    if not xml:
+        return xml
+    parser = etree.XMLParser(
+        resolve_entities=False, no_network=True, remove_blank_text=True, huge_tree=False
+    )
+    try:
+        root = etree.fromstring(xml.encode("utf-8"), parser)
+    except (etree.XMLSyntaxError, ValueError):
+        return xml
+    return etree.tostring(root, pretty_print=True, encoding="unicode")
 
 
 @register.simple_tag

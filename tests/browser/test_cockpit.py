@@ -88,14 +88,25 @@ def test_ops_find_a_failed_step_on_the_dashboard_retry_it_and_watch_it_through(
     expect(page.locator("#integrations-health")).to_contain_text("Problem: 1 failed step(s)")
     screenshot(page, "dashboard")
 
-    page.locator("#oldest-failed").get_by_role("link", name=number).click()
+    # Failed steps by reason: the reason leads to its guarantees, the order to its page.
+    reasons = page.locator("#failed-by-reason")
+    expect(reasons).to_contain_text("Reserve")
+    reasons.get_by_role("link", name="InfinitePay failed on its side").click()
+    expect(page.locator("#result_list tbody tr")).to_have_count(1)
+    page.locator("#result_list").get_by_role("link", name=number).click()
     timeline = page.locator(".guarantee-timeline")
     expect(timeline.locator(".call-operation", has_text="reserveOrder")).to_have_count(2)
     expect(timeline).to_contain_text("Transient failure")
     screenshot(page, "guarantee-failed")
 
-    # Retry; the page then follows the step without anyone reloading it.
-    page.get_by_role("button", name="Retry", exact=True).click()
+    # Retry asks first: the amount and what the call does; then the page follows the step
+    # without anyone reloading it.
+    page.get_by_role("link", name="Retry…", exact=True).click()
+    confirmation = page.locator("#operation-confirmation")
+    expect(confirmation).to_contain_text("reserveOrder")
+    expect(confirmation).to_contain_text("€")
+    screenshot(page, "retry-confirmation")
+    page.get_by_role("button", name="Yes, retry").click()
     expect(page.locator(".messagelist")).to_contain_text("Retry: 1 queued, 0 skipped.")
     summary = page.locator('#guarantee-live [data-live-part="summary"]')
     expect(summary).to_contain_text("ACTIVATED", timeout=30_000)
@@ -104,7 +115,8 @@ def test_ops_find_a_failed_step_on_the_dashboard_retry_it_and_watch_it_through(
     expect(ops_line).to_contain_text("Retry requested.")
     expect(ops_line).to_contain_text("olga")
     # Once the step has ended the page offers what fits an activated guarantee.
-    expect(page.get_by_role("button", name="Apply transaction")).to_be_visible()
+    expect(page.get_by_role("link", name="Apply transaction…")).to_be_visible()
+    expect(page.get_by_role("link", name="Check status…")).to_be_visible()
     screenshot(page, "guarantee-activated")
     failed_guarantee.refresh_from_db()
     assert failed_guarantee.state == State.ACTIVATED
@@ -185,7 +197,7 @@ def test_ops_cancel_an_activation_denial_from_the_dashboards_prompt(
 
     page.locator("#dashboard-link").click()
     prompt = page.locator("#activation-denials tbody tr", has_text=order.number)
-    expect(prompt).to_contain_text("EUR")
+    expect(prompt).to_contain_text("€")  # the amount held, in the language's format
     screenshot(page, "dashboard-activation-denied")
     prompt.get_by_role("button", name="Cancel to release the limit").click()
 

@@ -53,11 +53,15 @@ def test_ops_retry_a_failed_guarantee_and_see_it_activated(
     row = page.locator("#result_list tbody tr", has_text=number)
     expect(page.locator("#result_list tbody tr")).to_have_count(1)
     expect(row).to_contain_text("RESERVE FAILED")
-    expect(row).to_contain_text("Gave up after 2 attempts")
+    expect(row).to_contain_text("InfinitePay failed on its side")
 
     row.locator("input.action-select").check()
     page.select_option("select[name=action]", label="Retry the failed step")
     page.get_by_role("button", name="Go").click()
+    # It asks first, naming the guarantee, its amount and the call made again.
+    expect(page.locator("#operation-confirmation")).to_contain_text("reserveOrder")
+    expect(page.locator("#operation-confirmation")).to_contain_text(number)
+    page.get_by_role("button", name="Yes, retry").click()
     expect(page.locator(".messagelist")).to_contain_text("Retry: 1 queued, 0 skipped.")
 
     # Out of the failed list now: ops look the order up and follow it.

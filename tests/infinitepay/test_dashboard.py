@@ -40,7 +40,8 @@ def test_the_dashboard_counts_what_needs_ops(admin_client, settings):
     failed = GuaranteeFactory(
         state=State.RESERVED,
         failed_step=Step.CAPTURE,
-        last_error_message="Gave up after 6 attempts: HTTP 503",
+        failure_reason="InfinitePay failed on its side",
+        last_error_message="HTTP 503",
     )
     GuaranteeFactory(state=State.CAPTURED)
     denied = GuaranteeFactory(
@@ -66,9 +67,10 @@ def test_the_dashboard_counts_what_needs_ops(admin_client, settings):
     }
     page = response.content.decode()
     assert "holding €1,234.50: cancel to release" in page
-    # The oldest failed steps, each a link to its guarantee, with why.
-    assert reverse("admin:infinitepay_guarantee_change", args=[failed.pk]) in page
-    assert "Gave up after 6 attempts: HTTP 503" in page
+    # Failed steps by reason, each a link to those guarantees.
+    listed = page.split('id="failed-by-reason"')[1].split("</table>")[0]
+    assert "InfinitePay failed on its side" in listed
+    assert "?failed=capture&amp;reason=InfinitePay+failed+on+its+side" in listed
     assert f"?state__exact={denied.state}" in page
 
 
@@ -286,3 +288,89 @@ def test_who_may_not_cancel_is_not_offered_it_on_the_dashboard(client):
     user.user_permissions.add(Permission.objects.get(codename="view_guarantee"))
     client.force_login(user)
     assert "Cancel to release the limit" not in client.get(URL).content.decode()
+
+
+def test_failed_steps_are_grouped_by_reason_each_a_link_to_its_guarantees(
+    admin_client, django_assert_num_queries
+):
+    unreachable = GuaranteeFactory.create_batch(
+        3,
+        state=State.RESERVED,
+        failed_step=Step.CAPTURE,
+        failure_reason="InfinitePay could not be reached",
+        last_error_message="ConnectError: [Errno 111] Connection refused",
+    )
+    rejected = GuaranteeFactory(
+        state=State.NEW,
+        failed_step=Step.RESERVE,
+        failure_reason="Credentials rejected",
+        last_error_message="wsse:FailedAuthentication",
+    )
+    GuaranteeFactory(
+        state=State.RESERVED,
+        failed_step=Step.CAPTURE,
+        failure_reason="Declined by InfinitePay",
+        last_error_code="4711",
+        last_error_message="4711 order not capturable",
+    )
+    GuaranteeFactory(state=State.RESERVED)  # nothing failed
+
+    with django_assert_num_queries(1):
+        groups = selectors.failed_by_reason()
+
+    assert [(g.step, g.reason, g.count) for g in groups] == [
+        (Step.CAPTURE, "InfinitePay could not be reached", 3),
+        (Step.CAPTURE, "Declined by InfinitePay", 1),
+        (Step.RESERVE, "Credentials rejected", 1),
+    ]
+    page = admin_client.get(URL).content.decode()
+    listed = page.split('id="failed-by-reason"')[1].split("</table>")[0]
+    rows = re.findall(r"<tr>(.*?)</tr>", listed, re.DOTALL)[1:]
+    assert ["InfinitePay could not be reached" in rows[0], ">3</a>" in rows[0]] == [True, True]
+    assert "Declined by InfinitePay" in rows[1] and "Capture" in rows[1]
+    assert "Credentials rejected" in rows[2] and "Reserve" in rows[2]
+
+    # Each reason's link lists exactly the guarantees it counts.
+    link = re.search(r'href="([^"]+)"', rows[0]).group(1).replace("&amp;", "&")
+    shown = admin_client.get(link).context["cl"].result_list
+    assert {g.pk for g in shown} == {g.pk for g in unreachable}
+    link = re.search(r'href="([^"]+)"', rows[2]).group(1).replace("&amp;", "&")
+    assert [g.pk for g in admin_client.get(link).context["cl"].result_list] == [rejected.pk]
+
+
+def test_the_charts_write_each_mark_of_an_axis_once(admin_client):
+    guarantee = GuaranteeFactory(state=State.RESERVED)
+    # A failure rate of a few percent: marks of 0.5 %, not "0, 0, 1, 1, 2".
+    for n in range(40):
+        call(guarantee, ApiCall.Outcome.TRANSIENT if n == 0 else ApiCall.Outcome.APPROVED)
+
+    page = admin_client.get(URL).content.decode()
+
+    # Horizontal bars have their values on the x axis; the orders chart has none to show.
+    for chart_id, axis, drawn_marks in [
+        ("failures-chart", "x", True),
+        ("latency-chart", "x", True),
+        ("calls-chart", "y", True),
+        ("orders-chart", "y", False),
+    ]:
+        chart = page.split(f'id="{chart_id}"')[1].split("</figure>")[0]
+        drawn = f'{chart}<g class="axis {axis}'.split(f'<g class="axis {axis}')[1]
+        drawn = drawn.split('<g class="axis', 1)[0]
+        marks = re.findall(r"<text[^>]*>([^<]+)</text>", drawn)
+        assert (len(marks) >= 2) == drawn_marks, (chart_id, marks)
+        assert len(marks) == len(set(marks)), (chart_id, marks)
+    failures = page.split('id="failures-chart"')[1].split("</figure>")[0]
+    assert ">0.5<" in failures  # 1 of 40 calls failed: 2.5 %
+
+
+def test_an_empty_chart_says_nothing_yet_in_a_quiet_line(admin_client):
+    page = admin_client.get(URL).content.decode()
+
+    chart = page.split('id="exposure-chart"')[1].split("</figure>")[0]
+    assert "Nothing yet" in chart
+    assert re.search(r"\.no_data\s*\{[^}]*font-size:\s*16", chart)
+    # No axis of "0"s under it.
+    assert re.findall(r"<text[^>]*>([^<]+)</text>", chart) == [
+        "Open exposure per integration",
+        "Nothing yet",
+    ]

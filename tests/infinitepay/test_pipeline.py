@@ -129,7 +129,8 @@ def test_retries_exhausted_fail_with_the_reason_and_change_nothing_else(
     guarantee = place(infinitepay)
     assert guarantee.state == State.NEW
     assert guarantee.failed_step == Step.RESERVE
-    assert guarantee.last_error_message.startswith("Gave up after 3 attempts")
+    assert guarantee.failure_reason == "InfinitePay failed on its side"
+    assert guarantee.last_error_message == "HTTP 500"  # as it came
     assert guarantee.check_status_note.startswith("Check status failed")
     assert guarantee.payment.status == Payment.Status.PENDING
     # Before giving up for good, the pipeline asks whether a call took effect after all.
@@ -159,7 +160,8 @@ def test_rejected_credentials_fail_at_once(place, infinitepay, sandbox):
     guarantee = place(infinitepay)
     assert (guarantee.state, guarantee.failed_step) == (State.NEW, Step.RESERVE)
     assert calls(guarantee) == [("reserve", "auth_failed")]
-    assert "credentials" in guarantee.last_error_message
+    assert guarantee.failure_reason == "Credentials rejected"
+    assert "authenticated" in guarantee.last_error_message  # the fault, as it came
     infinitepay.refresh_from_db()
     assert infinitepay.credentials_rejected_at is not None
 
@@ -253,7 +255,7 @@ def test_a_later_step_given_up_on_stays_failed_for_ops(
     guarantee.refresh_from_db()
     # Check status cannot say whether a capture took effect: ops Retry (same ORDER_ID).
     assert (guarantee.state, guarantee.failed_step) == (State.RESERVED, Step.CAPTURE)
-    assert guarantee.last_error_message.startswith("Gave up after 2 attempts")
+    assert guarantee.failure_reason == "InfinitePay failed on its side"
     assert calls(guarantee) == [("reserve", "approved")] + [("capture", "transient")] * 2
     assert guarantee.pending_step == guarantee.step_in_flight == ""
 

@@ -64,28 +64,31 @@ def test_the_timeline_merges_calls_events_and_ops_actions_by_time(
     )
     # Ops retry from the guarantee's page: the admin's log keeps who and when.
     with django_capture_on_commit_callbacks(execute=False):
-        admin_client.post(reverse("admin:infinitepay_guarantee_retry", args=[guarantee.pk]))
+        admin_client.post(
+            reverse("admin:infinitepay_guarantee_retry", args=[guarantee.pk]), {"confirm": "yes"}
+        )
 
     timeline = selectors.guarantee_timeline(guarantee=guarantee)
 
     assert [(entry.kind, entry.title) for entry in timeline] == [
-        ("placed", "Order placed"),
-        ("call", "reserveOrder"),
-        ("call", "reserveOrder"),
-        ("event", "Step failed"),
         ("ops", "Ops action"),
+        ("event", "Step failed"),
+        ("call", "reserveOrder"),
+        ("call", "reserveOrder"),
+        ("placed", "Order placed"),
     ]
-    assert timeline[-1].text == "Retry requested."
-    assert timeline[-1].who == admin_user.username
-    assert timeline[3].who == ""  # the pipeline's own doing
+    assert timeline[0].text == "Retry requested."
+    assert timeline[0].who == admin_user.username
+    assert timeline[1].who == ""  # the pipeline's own doing
 
     page = admin_client.get(page_url(guarantee)).content.decode()
     assert "Reserve failed: gave up after 2 attempts (HTTP 500)." in page
     assert "Retry requested." in page
     assert page.count('class="call-operation"') == 2
     assert "task-2" in page
-    # Oldest first: the calls come before the failure, which comes before the retry.
-    assert page.index("task-1") < page.index("Step failed") < page.index("Retry requested.")
+    # Newest first: the retry, then the failure, then the calls that led to it.
+    assert page.index("Retry requested.") < page.index("Step failed") < page.index("task-2")
+    assert page.index("task-2") < page.index("task-1")
 
 
 def test_an_event_keeps_who_asked_for_it(admin_user):
@@ -168,3 +171,24 @@ def test_the_progress_answer_needs_the_view_permission(client):
     viewer.user_permissions.add(Permission.objects.get(codename="view_guarantee"))
     client.force_login(viewer)
     assert client.get(progress_url(guarantee)).status_code == 200
+
+
+def test_the_request_and_response_xml_are_shown_indented(admin_client):
+    guarantee = GuaranteeFactory(state=State.RESERVED)
+    call = add_call(guarantee, ApiCall.Outcome.APPROVED)
+    call.request_xml = (
+        '<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body>'
+        "<reserveOrder><ORDER_ID>ORD-1</ORDER_ID></reserveOrder></soap:Body></soap:Envelope>"
+    )
+    call.response_xml = "not XML at all <"
+    call.save()
+
+    page = admin_client.get(page_url(guarantee)).content.decode()
+
+    assert (
+        "\n  <soap:Body>\n    <reserveOrder>\n      <ORDER_ID>ORD-1</ORDER_ID>".replace(
+            "<", "&lt;"
+        ).replace(">", "&gt;")
+        in page
+    )
+    assert "not XML at all &lt;" in page  # shown as stored when it does not parse

@@ -267,7 +267,7 @@ def test_the_pipeline_writes_the_guarantees_story_as_events(place, infinitepay, 
     sandbox.fail_next(["http_500", "http_500"])
     failed = place(infinitepay)
     assert [(e.kind, e.text) for e in failed.events.all()] == [
-        ("step_failed", "Reserve: Gave up after 1 attempts: HTTP 500"),
+        ("step_failed", "Reserve: InfinitePay failed on its side: HTTP 500"),
         ("check_status", failed.check_status_note),
     ]
     guarantee = place(automated(infinitepay))

@@ -1,0 +1,90 @@
+"""The words the pipeline stores: why a step failed, what happened to a guarantee.
+
+They are written by a worker, in no one's language, and read by ops in theirs. So the
+database keeps each as its English msgid (marked with `gettext_noop` where it is written,
+so that makemessages finds it) and its parameters apart, as data: a step's or a state's
+code, a failure's reason, and the raw text InfinitePay or the connection gave (redacted),
+which is shown as it came and never translated. `describe` puts them together in the
+reader's language when a page is drawn.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from django.utils.translation import gettext, gettext_noop
+
+from .errors import (
+    AuthenticationFailed,
+    ConnectionLost,
+    InfinitePayError,
+    MalformedAnswer,
+    ProviderServerError,
+    ProviderTimeout,
+    ProviderUnreachable,
+    RequestRejected,
+    ServiceDescriptionUnreadable,
+)
+from .states import State, Step
+
+# Why a step failed, beyond the errors' own reasons (infinitepay.errors).
+DECLINED = gettext_noop("Declined by InfinitePay")
+RESERVE_NOT_CONFIRMED = gettext_noop("Reserve not confirmed by check status")
+CHECK_STATUS_FAILED = gettext_noop("Check status failed")
+ABANDONED = gettext_noop("Started again and again without finishing")
+UNEXPECTED = gettext_noop("An error of ours around the call")
+NOT_RECORDED = gettext_noop("The failure could not be recorded in full")
+
+# Every reason a step is marked failed for, in the order the guarantees list offers them.
+FAILURE_REASONS: tuple[str, ...] = (
+    ProviderUnreachable.reason,
+    ProviderTimeout.reason,
+    ConnectionLost.reason,
+    ProviderServerError.reason,
+    ServiceDescriptionUnreadable.reason,
+    AuthenticationFailed.reason,
+    RequestRejected.reason,
+    MalformedAnswer.reason,
+    InfinitePayError.reason,
+    DECLINED,
+    RESERVE_NOT_CONFIRMED,
+    CHECK_STATUS_FAILED,
+    ABANDONED,
+    UNEXPECTED,
+    NOT_RECORDED,
+)
+
+
+def failure_reason(reason: str) -> str:
+    """A stored failure reason in the reader's language ("" when none was recorded)."""
+    return gettext(reason) if reason else ""
+
+
+def describe(msgid: str, params: Mapping[str, Any] | None = None) -> str:
+    """A stored msgid with its parameters, in the reader's language.
+
+    Parameters named after what they hold are shown in words too: `step`, `state`,
+    `from_state` and `to_state` by their labels, `reason` as a failure reason.
+    """
+    text = gettext(msgid) if msgid else ""
+    if not params:
+        return text
+    words = {name: _word(name, value) for name, value in params.items()}
+    for wording in (text, msgid):
+        try:
+            return wording % words
+        except (KeyError, TypeError, ValueError):
+            # A catalogue that lost a placeholder must not take the page down with it.
+            continue
+    return msgid
+
+
+def _word(name: str, value: Any) -> Any:
+    if name == "step" and value in Step.values:
+        return Step(value).label
+    if name in ("state", "from_state", "to_state") and value in State.values:
+        return State(value).label
+    if name == "reason":
+        return failure_reason(value)
+    return value
