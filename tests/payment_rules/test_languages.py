@@ -1,0 +1,61 @@
+"""Payment rules in German: the form, the list and what is wrong with an expression."""
+
+import pytest
+from django.urls import reverse
+
+from .test_admin import ADD_URL, LIST_URL, SIMULATE_URL, rule_form
+
+pytestmark = pytest.mark.django_db
+
+
+def test_an_expression_error_reads_in_each_readers_language(admin_client, infinitepay):
+    form = rule_form(infinitepay, expression="totl > 5")
+
+    german = admin_client.post(ADD_URL, form, HTTP_ACCEPT_LANGUAGE="de").content.decode()
+    # The compiled expression's error is cached; the English reader still reads English.
+    english = admin_client.post(ADD_URL, form, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+
+    assert "Unbekannte Variable &#x27;totl&#x27;. Meinten Sie &#x27;total&#x27;?" in german
+    assert "Unknown variable &#x27;totl&#x27;. Did you mean &#x27;total&#x27;?" in english
+
+
+def test_a_limit_reads_in_german_with_german_numbers(admin_client, infinitepay):
+    too_long = "total > 1 and " * 400 + "total > 1"  # 5,609 characters
+    page = admin_client.post(
+        ADD_URL, rule_form(infinitepay, expression=too_long), HTTP_ACCEPT_LANGUAGE="de"
+    ).content.decode()
+    assert "Ausdruck zu lang: 5.609 Zeichen, höchstens 5.000." in page
+
+
+def test_the_rule_form_and_list_speak_german(admin_client, make_rule):
+    make_rule(name="Fallback EUR", destinations=[{"country": "AT"}])
+
+    form = admin_client.get(ADD_URL, HTTP_ACCEPT_LANGUAGE="de").content.decode()
+    listing = admin_client.get(LIST_URL, HTTP_ACCEPT_LANGUAGE="de").content.decode()
+
+    assert "Weitere Verarbeitung beenden" in form
+    assert "Zahlungsarten (mindestens eine)" in form
+    assert "Checkout simulieren" in listing
+    assert "Österreich" in listing  # the destination's country by its German name
+    assert "Ausgewählte Zahlungsregeln deaktivieren" in listing
+
+
+def test_the_enable_action_counts_in_german(admin_client, make_rule):
+    rules = [make_rule(name=f"Rule {n}", enabled=False) for n in range(2)]
+    page = admin_client.post(
+        LIST_URL,
+        {"action": "enable", "_selected_action": [r.pk for r in rules]},
+        HTTP_ACCEPT_LANGUAGE="de",
+        follow=True,
+    ).content.decode()
+    assert "2 Zahlungsregeln aktiviert." in page
+
+
+def test_the_simulator_explains_in_german(admin_client, make_rule):
+    make_rule(name="Only CHF", currency="CHF")
+    page = admin_client.get(
+        SIMULATE_URL, {"currency": "EUR", "subtotal": "0", "total": "0"}, HTTP_ACCEPT_LANGUAGE="de"
+    ).content.decode()
+    assert "Keine Zahlungsart: Der Käufer kann nicht bestellen." in page
+    assert "1 Regel anderer Währungen (falsche Währung)" in page
+    assert reverse("admin:payment_rules_paymentrule_simulate") in page
