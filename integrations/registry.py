@@ -18,6 +18,10 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.utils.choices import flatten_choices
+from django.utils.functional import Promise
+from django.utils.translation import gettext, gettext_noop
+
+from backoffice.phrases import Phrase
 
 if TYPE_CHECKING:
     from .models import Integration
@@ -27,10 +31,16 @@ IntegrationT = TypeVar("IntegrationT", bound="Integration")
 
 
 class ConnectionCheck(NamedTuple):
-    """What checking an integration's connection came to, in words for the admin."""
+    """What checking an integration's connection came to, in words for the admin.
+
+    `message` is best a `Phrase` naming the integration as its `integration` parameter
+    (e.g. Phrase(gettext_noop("%(integration)s: connected."), {"integration": name})): it is
+    shown in the reader's language, and kept so as the integration's last check. Plain text
+    starting with "<integration>: " is kept as it is.
+    """
 
     connected: bool | None  # None: the type calls no provider, so there is nothing to check
-    message: str
+    message: Phrase | str
 
 
 @dataclass(frozen=True)
@@ -57,7 +67,7 @@ class IntegrationType(ABC, Generic[IntegrationT]):
     """
 
     key: ClassVar[str] = ""  # short, stable, lower case; the prefix of method identifiers
-    name: ClassVar[str] = ""  # shown to admins
+    name: ClassVar[str | Promise] = ""  # shown to admins (gettext_lazy for a translated name)
     # The form of the data the method takes at checkout; None: it takes nothing.
     method_form_class: ClassVar[type[forms.Form] | None] = None
     # The legend of that form at checkout; the type's name when empty.
@@ -131,7 +141,9 @@ class IntegrationType(ABC, Generic[IntegrationT]):
         if not form.is_valid():
             raise ValidationError(
                 [
-                    f"{form[name].label}: {message}" if name in form.fields else message
+                    gettext("%(field)s: %(error)s") % {"field": form[name].label, "error": message}
+                    if name in form.fields
+                    else message
                     for name, messages in form.errors.items()
                     for message in messages
                 ],
@@ -165,7 +177,13 @@ class IntegrationType(ABC, Generic[IntegrationT]):
 
     def check_connection(self, integration: IntegrationT) -> ConnectionCheck:
         """Make one authenticated provider call and say how it went; offered as an admin action."""
-        return ConnectionCheck(None, f"{integration}: makes no provider calls.")
+        return ConnectionCheck(
+            None,
+            Phrase(
+                gettext_noop("%(integration)s: makes no provider calls."),
+                {"integration": str(integration)},
+            ),
+        )
 
     def health(self, integration_ids: list[int]) -> dict[int, str]:
         """A line per integration for the integrations list, for all listed rows at once."""
@@ -234,8 +252,8 @@ def get_method_type(identifier: str) -> IntegrationType[Any]:
 
 
 def all_types() -> list[IntegrationType[Any]]:
-    return sorted(_types.values(), key=lambda t: t.name)
+    return sorted(_types.values(), key=lambda t: str(t.name))
 
 
-def type_choices() -> list[tuple[str, str]]:
+def type_choices() -> list[tuple[str, str | Promise]]:
     return [(t.key, t.name) for t in all_types()]
