@@ -40,8 +40,10 @@ format:
 ## (each app's <app>/locale/, the top-level templates' locale/), then compile them. Extracting
 ## needs GNU gettext's xgettext; compiling is pure Python (Babel), and the compiled .mo files
 ## are committed, so a fresh machine needs neither step.
+MESSAGE_LOCALES ?= de
+
 messages: setup
-	$(BIN)/python manage.py makemessages --locale de --no-obsolete \
+	$(BIN)/python manage.py makemessages $(addprefix --locale ,$(MESSAGE_LOCALES)) --no-obsolete \
 		--ignore=tests --ignore=bench --ignore=sandbox --ignore=docs --ignore=var \
 		--ignore=staticfiles --ignore=test-artifacts --ignore='*.egg-info'
 	$(MAKE) compile-messages
