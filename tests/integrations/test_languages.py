@@ -53,7 +53,7 @@ def test_the_list_and_the_type_choice_speak_german(admin_client):
     ).content.decode()
 
     assert "Ausgewählte Integrationen deaktivieren" in listing
-    assert "Rechnungskauf" in listing  # the Payment Term type, by its German name
+    assert "Zahlungsbedingung" in listing  # the Payment Term type, by its German name
     assert "Welche Art von Integration möchten Sie hinzufügen?" in choose
 
 
