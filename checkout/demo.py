@@ -17,15 +17,38 @@ from .models import Buyer, Customer, CustomerAddress, Product
 
 BUYER_USERNAME = "buyer"
 
-# (SKU, name, net unit price in EUR, VAT rate): German standard (19 %) and reduced (7 %) rates.
+
+@dataclass(frozen=True)
+class DemoProduct:
+    sku: str
+    name_en: str
+    name_de: str
+    unit_price: str  # net, EUR
+    vat_rate: str  # German standard (19 %) and reduced (7 %) rates
+
+
 PRODUCTS = [
-    ("PAP-A4-500", "Copy paper A4, 500 sheets", "4.90", "0.19"),
-    ("TON-26X-BK", "Toner cartridge, black", "89.00", "0.19"),
-    ("CHR-ERGO-01", "Ergonomic office chair", "249.00", "0.19"),
-    ("DSK-STAND-140", "Standing desk, 140 cm", "489.00", "0.19"),
-    ("BK-DIN-OFFICE", "Handbook: DIN standards for the office", "39.90", "0.07"),
-    ("COF-BEAN-1KG", "Coffee beans, 1 kg", "18.50", "0.07"),
-    ("TEA-ASSORT-100", "Tea assortment, 100 bags", "12.40", "0.07"),
+    DemoProduct(
+        "PAP-A4-500", "Copy paper A4, 500 sheets", "Kopierpapier A4, 500 Blatt", "4.90", "0.19"
+    ),
+    DemoProduct("TON-26X-BK", "Toner cartridge, black", "Tonerkartusche, schwarz", "89.00", "0.19"),
+    DemoProduct(
+        "CHR-ERGO-01", "Ergonomic office chair", "Ergonomischer Bürostuhl", "249.00", "0.19"
+    ),
+    DemoProduct(
+        "DSK-STAND-140", "Standing desk, 140 cm", "Stehschreibtisch, 140 cm", "489.00", "0.19"
+    ),
+    DemoProduct(
+        "BK-DIN-OFFICE",
+        "Handbook: DIN standards for the office",
+        "Handbuch: DIN-Normen für das Büro",
+        "39.90",
+        "0.07",
+    ),
+    DemoProduct("COF-BEAN-1KG", "Coffee beans, 1 kg", "Kaffeebohnen, 1 kg", "18.50", "0.07"),
+    DemoProduct(
+        "TEA-ASSORT-100", "Tea assortment, 100 bags", "Teeauswahl, 100 Beutel", "12.40", "0.07"
+    ),
 ]
 
 
@@ -65,7 +88,7 @@ def seed_storefront() -> Buyer:
         defaults={
             "is_billing": False,
             "is_shipping": True,
-            "organization": f"{customer.name}, warehouse",
+            "organization": f"{customer.name}, Zentrallager",
             "postal_code": "80331",
             "city": "München",
             "country": "DE",
@@ -78,16 +101,21 @@ def seed_storefront() -> Buyer:
 
 
 def seed_products() -> None:
-    for sku, name, price, rate in PRODUCTS:
-        Product.objects.get_or_create(
-            sku=sku,
+    """The products with their names in English and German (an older seed's products get
+    their German name; nothing else of an existing product changes)."""
+    for demo in PRODUCTS:
+        product, created = Product.objects.get_or_create(
+            sku=demo.sku,
             defaults={
-                "name": name,
-                "unit_price": Decimal(price),
-                "vat_rate": Decimal(rate),
+                "name_en": demo.name_en,
+                "name_de": demo.name_de,
+                "unit_price": Decimal(demo.unit_price),
+                "vat_rate": Decimal(demo.vat_rate),
                 "currency": "EUR",
             },
         )
+        if not created and not product.name_de:
+            Product.objects.filter(pk=product.pk).update(name_de=demo.name_de)
 
 
 def seed_customer(company: DemoCompany) -> Customer:

@@ -61,3 +61,17 @@ def test_seed_demo_gives_the_back_office_logins_in_their_roles(client):
         opens_users[username] = client.get(reverse("admin:auth_user_changelist")).status_code
         client.logout()
     assert opens_users == {"setup": 200, "admin": 403, "ops": 403}
+
+
+def test_seed_demo_names_its_products_in_english_and_german(client):
+    call_command("seed_demo", stdout=None)
+    login_request = RequestFactory().post(reverse("login"))
+    assert client.login(request=login_request, username="buyer", password=DEMO_PASSWORD)
+
+    english = client.get(reverse("checkout:home"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    german = client.get(reverse("checkout:home"), HTTP_ACCEPT_LANGUAGE="de").content.decode()
+
+    assert "Copy paper A4, 500 sheets" in english and "€4.90" in english
+    assert "Kopierpapier A4, 500 Blatt" in german and "4,90\N{NO-BREAK SPACE}€" in german
+    assert "Copy paper" not in german
+    assert all(product.name_de for product in Product.objects.all())
