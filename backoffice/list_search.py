@@ -10,6 +10,7 @@ the customer.
 import re
 from typing import Any
 
+from django.core.paginator import Page, Paginator
 from django.db.models import Q, QuerySet
 
 from checkout.models import Customer, as_order_number
@@ -71,3 +72,22 @@ def search_orders(
     if buyers is not None:
         matches |= Q(**{f"{order}buyer_id__in": list(buyers.values_list("pk", flat=True))})
     return queryset.filter(matches), False
+
+
+class LateRowPaginator(Paginator):
+    """Pages whose rows are picked by id first: a page deep in a list stays fast.
+
+    A page deep in a list (`OFFSET 50000`) made the database join every row it skipped.
+    Here the page's ids are picked in a subquery, in the list's order, from the ordering's
+    index (no join for the rows skipped), and only those rows are read with their joins: one
+    query, as before, on every page.
+    """
+
+    def page(self, number: int | str) -> Page:
+        number = self.validate_number(number)
+        bottom = (number - 1) * self.per_page
+        top = bottom + self.per_page
+        if top + self.orphans >= self.count:
+            top = self.count
+        ids = self.object_list.values("pk")[bottom:top]
+        return self._get_page(self.object_list.filter(pk__in=ids), number, self)

@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from modeltranslation.admin import TranslationAdmin
 
-from backoffice.list_search import search_orders
+from backoffice.list_search import LateRowPaginator, search_orders
 from backoffice.money import format_money
 from backoffice.read_only_admin import ReadOnlyAdmin
 from integrations.models import Integration
@@ -165,6 +165,8 @@ class OrderAdmin(ReadOnlyAdmin):
     # "N of 100,000 selected" would cost a second count of the whole table on every
     # filtered or searched page.
     show_full_result_count = False
+    # A page deep in the list reads its ids from the ordering's index first.
+    paginator = LateRowPaginator
     date_hierarchy = "created_at"
     # One join for every column: the list runs the same queries for 1 row or 100.
     list_select_related = ["customer", "current_payment__integration"]

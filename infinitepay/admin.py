@@ -23,7 +23,7 @@ from django.utils.text import Truncator
 from django.utils.timesince import timesince
 from django.views.decorators.debug import sensitive_post_parameters
 
-from backoffice.list_search import search_orders
+from backoffice.list_search import LateRowPaginator, search_orders
 from backoffice.money import format_money
 from backoffice.read_only_admin import ReadOnlyAdmin
 from integrations.admin import IntegrationTypeAdmin
@@ -217,6 +217,8 @@ class GuaranteeAdmin(ReadOnlyAdmin):
     # "N of 100,000 selected" would cost a second count of the whole table on every
     # filtered or searched page.
     show_full_result_count = False
+    # A page deep in the list reads its ids from the ordering's index first.
+    paginator = LateRowPaginator
     search_help_text = "Order number, ORDER_ID, REF_NO, the company's VAT ID or name."
     date_hierarchy = "created_at"
     # Every column comes from these joins: the list runs the same queries for any number of rows.

@@ -69,3 +69,24 @@ def test_the_list_runs_the_same_queries_for_10_or_200_rows(admin_client, infinit
     add_guarantees(190, integration=infinitepay, buyer=buyer)
     assert Guarantee.objects.count() == 200
     assert queries_for(admin_client, url) == at_10
+
+
+@pytest.mark.parametrize(
+    "url",
+    [reverse("admin:infinitepay_guarantee_changelist"), reverse("admin:checkout_order_changelist")],
+)
+def test_a_deep_page_lists_the_rows_of_its_place_in_the_order_with_the_same_queries(
+    admin_client, infinitepay, url
+):
+    """Rows are picked by id first (LateRowPaginator): the last page shows the oldest rows,
+    newest first, and costs what the first page costs."""
+    add_guarantees(250, integration=infinitepay, buyer=BuyerFactory())
+    first = queries_for(admin_client, url)
+    response = admin_client.get(url, {"p": 3})
+    changelist = response.context["cl"]
+    model = changelist.model
+    expected = list(model.objects.order_by("-created_at", "-id").values_list("pk", flat=True))
+    shown = [row.pk for row in changelist.result_list]
+    assert changelist.page_num == 3 and changelist.result_count == 250
+    assert shown == expected[200:250]
+    assert queries_for(admin_client, f"{url}?p=3") == first
