@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import shutil
 import signal
 import socket
 import statistics
@@ -294,9 +295,22 @@ def start_sandbox(stack: contextlib.ExitStack):  # -> tuple[SandboxHandle, Proce
 def start_gunicorn(
     stack: contextlib.ExitStack, *, env: dict[str, str], workers: int, threads: int
 ) -> tuple[str, Process]:
-    """Start gunicorn (gthread workers) on a free port; return its base URL and process."""
+    """Start gunicorn (gthread workers) on a free port; return its base URL and process.
+
+    Production serves static files by their hashed names from collectstatic's manifest, so
+    they are collected first, once per run, into a folder of the run's own."""
     from tests.processes import free_port, server_argv
 
+    static_root = LOG_DIR / f"{_database_name}-static"
+    if not static_root.exists():
+        subprocess.run(
+            [sys.executable, "manage.py", "collectstatic", "--noinput", "-v", "0"],
+            cwd=ROOT,
+            env={**env, "STATIC_ROOT": str(static_root)},
+            check=True,
+        )
+    stack.callback(shutil.rmtree, static_root, ignore_errors=True)
+    env = {**env, "STATIC_ROOT": str(static_root)}
     port = free_port()
     process = start_process(
         stack,
@@ -397,6 +411,11 @@ def cpu_seconds(pid: int) -> float:
     except FileNotFoundError:
         return 0.0
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def tree_cpu_seconds(pid: int) -> float:
+    """CPU time a process and its descendants (gunicorn's workers) have used so far."""
+    return sum(cpu_seconds(each) for each in [pid, *_descendants(pid)])
 
 
 def database_backend_pids() -> list[int]:

@@ -44,6 +44,7 @@ from infinitepay.states import State  # noqa: E402
 from sandbox.faults import FaultKind  # noqa: E402
 
 TARGET_P95_MS = 150
+TARGET_CPU_MS = 15
 TARGET_RATIO = 1.2
 # The Place order form's hidden fields: the checkout's token and the fingerprint of what the
 # review page showed (an order is placed only if the checkout is still the one reviewed).
@@ -76,10 +77,12 @@ def main() -> None:
             f"{args.web_threads} threads (gthread), 1 Celery worker × {args.worker_threads} "
             f"threads; PostgreSQL, Redis; 2 lines per order"
         )
+        print(f"Load average at the start: {harness.load_average()}")
         figures: dict[tuple[bool, int], list[float]] = {}
+        cpu_ms: dict[tuple[bool, int], float] = {}
         for eager in (False, True):
             with contextlib.ExitStack() as web:
-                base_url, _ = harness.start_gunicorn(
+                base_url, server = harness.start_gunicorn(
                     web,
                     env={**env, "CELERY_TASK_ALWAYS_EAGER": "true" if eager else "false"},
                     workers=args.web_workers,
@@ -91,7 +94,7 @@ def main() -> None:
                 with ThreadPoolExecutor(max_workers=8) as pool:
                     list(pool.map(Shopper.log_in, buyers))
                 # Untimed: every gunicorn process imports, connects and compiles once.
-                run_rounds(buyers, rounds=args.warmup_rounds, spread_ms=0)
+                run_rounds(buyers, rounds=args.warmup_rounds, spread_ms=0, server=server)
                 if not eager:
                     wait_for_pipeline()
                 for latency_ms in (0, args.latency_ms):
@@ -102,19 +105,23 @@ def main() -> None:
                     else:
                         sandbox.no_faults()
                     rounds = args.eager_rounds if eager else args.rounds
-                    durations = run_rounds(buyers, rounds=rounds, spread_ms=args.spread_ms)
+                    durations, cpu = run_rounds(
+                        buyers, rounds=rounds, spread_ms=args.spread_ms, server=server
+                    )
                     figures[(eager, latency_ms)] = durations
+                    cpu_ms[(eager, latency_ms)] = cpu * 1000
                     where = "in the request (eager)" if eager else "in the background     "
                     print(f"  calls {where}, latency {latency_ms:4d} ms: {summary(durations)}")
+                    print(f"    server CPU per submit: {cpu * 1000:.1f} ms (gunicorn's processes)")
                     if not eager:
                         drained_in = wait_for_pipeline()
                         print(f"    every order ACTIVATED {drained_in:.1f} s after the last submit")
                 if not eager and args.spread_ms:
                     sandbox.no_faults()
-                    burst = run_rounds(buyers, rounds=args.rounds, spread_ms=0)
+                    burst, _ = run_rounds(buyers, rounds=args.rounds, spread_ms=0, server=server)
                     print(f"  worst case, all {args.buyers} at one instant: {summary(burst)}")
                     wait_for_pipeline()
-        report(figures, latency_ms=args.latency_ms)
+        report(figures, cpu_ms, latency_ms=args.latency_ms)
 
 
 class Shopper:
@@ -181,9 +188,22 @@ class Shopper:
         return response.headers["location"]
 
 
-def run_rounds(buyers: list[Shopper], *, rounds: int, spread_ms: int) -> list[float]:
-    """Each round: every buyer prepares a cart, then all submit together; the submits' times."""
-    ready = threading.Barrier(len(buyers))
+def run_rounds(
+    buyers: list[Shopper], *, rounds: int, spread_ms: int, server: harness.Process
+) -> tuple[list[float], float]:
+    """Each round: every buyer prepares a cart, then all submit together; the submits' times,
+    and the server's CPU per submit: what gunicorn's processes used while only the submits
+    were under way (from every buyer ready to the last answer), divided by the submits."""
+    windows = {"open": 0.0, "used": 0.0, "count": 0}
+
+    def window() -> None:  # run by the barrier once all buyers reach it
+        windows["count"] += 1
+        if windows["count"] % 2:  # every cart is ready: the submits start
+            windows["open"] = harness.tree_cpu_seconds(server.pid)
+        else:  # every submit is back
+            windows["used"] += harness.tree_cpu_seconds(server.pid) - windows["open"]
+
+    ready = threading.Barrier(len(buyers), action=window)
     durations: list[float] = []
     lock = threading.Lock()
 
@@ -208,7 +228,7 @@ def run_rounds(buyers: list[Shopper], *, rounds: int, spread_ms: int) -> list[fl
     causes = [e for e in errors if not isinstance(e, threading.BrokenBarrierError)]
     if errors:
         raise (causes or errors)[0]
-    return durations
+    return durations, windows["used"] / len(durations)
 
 
 def wait_for_pipeline(timeout: float = 300) -> float:
@@ -226,13 +246,24 @@ def summary(durations: list[float]) -> str:
     return harness.summary_ms(durations)
 
 
-def report(figures: dict[tuple[bool, int], list[float]], *, latency_ms: int) -> None:
+def report(
+    figures: dict[tuple[bool, int], list[float]],
+    cpu_ms: dict[tuple[bool, int], float],
+    *,
+    latency_ms: int,
+) -> None:
     p95 = {key: harness.percentile(values, 95) * 1000 for key, values in figures.items()}
     calm, slow = p95[(False, 0)], p95[(False, latency_ms)]
     ratio = slow / calm
     print(
         f"Target p95 ≤ {TARGET_P95_MS} ms: {harness.verdict(max(calm, slow) <= TARGET_P95_MS)} "
         f"(p95 {calm:.1f} ms; {slow:.1f} ms with {latency_ms} ms latency)"
+    )
+    cpu = max(cpu_ms[(False, 0)], cpu_ms[(False, latency_ms)])
+    print(
+        f"Target server CPU per submit ≤ {TARGET_CPU_MS} ms: "
+        f"{harness.verdict(cpu <= TARGET_CPU_MS)} ({cpu_ms[(False, 0)]:.1f} ms; "
+        f"{cpu_ms[(False, latency_ms)]:.1f} ms with {latency_ms} ms latency)"
     )
     print(
         f"Target: {latency_ms} ms of latency at most {TARGET_RATIO}× the p95: "
