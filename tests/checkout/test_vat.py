@@ -124,6 +124,16 @@ def test_a_customer_created_with_an_eu_billing_address_needs_a_vat_id(admin_clie
     assert not Customer.objects.exists() and not CustomerAddress.objects.exists()
 
 
+def test_the_rule_speaks_the_admins_language(admin_client):
+    response = admin_client.post(
+        ADD_CUSTOMER, customer_form(vat_id="", addresses=[{}]), HTTP_ACCEPT_LANGUAGE="de"
+    )
+    assert (
+        "Eine Rechnungsadresse in der EU (Deutschland) erfordert die USt-IdNr. des Kunden."
+        in form_errors(response)
+    )
+
+
 def test_a_customer_created_with_a_vat_id_and_an_eu_billing_address_is_saved(admin_client):
     response = admin_client.post(
         ADD_CUSTOMER, customer_form(vat_id="de 814 523 673", addresses=[{}])
