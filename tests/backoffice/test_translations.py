@@ -122,6 +122,17 @@ def test_every_compiled_catalogue_is_current(po_path):
         )
 
 
+@pytest.mark.parametrize("po_path", catalogue_paths(), ids=lambda path: str(path.relative_to(ROOT)))
+def test_every_translation_keeps_the_placeholders_of_its_english(po_path):
+    """A translation naming a placeholder its English does not give would fail when shown."""
+    problems = [
+        f"{po_path.relative_to(ROOT)}:{message.lineno}: {message.id!r}: {error}"
+        for message, errors in read_catalogue(po_path).check()
+        for error in errors
+    ]
+    assert not problems, "\n".join(problems)
+
+
 def messages_of(catalogue: Catalog) -> dict:
     def plain(value):  # a plural's forms come as a list from a .mo, as a tuple from a .po
         return tuple(value) if isinstance(value, list | tuple) else value
