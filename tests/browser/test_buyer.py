@@ -235,3 +235,9 @@ def test_a_buyer_checks_out_in_their_language_from_the_products_to_the_guarantee
         words["guaranteed"].format(due=due), timeout=30_000
     )
     screenshot(page, f"buyer-order-{language}")
+
+    # On a phone: nothing runs off the side of the screen.
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.reload()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    screenshot(page, f"buyer-order-phone-{language}")
