@@ -8,6 +8,7 @@ integer range of its column.
 import re
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
 
 from payment_rules.currencies import validate_currency_code
 
@@ -26,8 +27,10 @@ def validate_xml_text(value: str) -> None:
     if match is None:
         return
     raise ValidationError(
-        "Remove the control character %(char)s (at position %(position)s): "
-        "it cannot be sent to the payment provider.",
+        _(
+            "Remove the control character %(char)s (at position %(position)s): "
+            "it cannot be sent to the payment provider."
+        ),
         code="not_xml_text",
         params={"char": f"U+{ord(match.group()):04X}", "position": match.start() + 1},
     )
