@@ -5,6 +5,7 @@ from typing import Any
 
 from django import template
 
+from checkout.places import country_name as name_of_country
 from checkout.places import place
 
 register = template.Library()
@@ -16,3 +17,9 @@ def address_place(address: Mapping[str, Any] | Any) -> str:
     if isinstance(address, Mapping):
         return place(address.get("country", ""), address.get("region", ""))
     return place(address.country.code, address.region)
+
+
+@register.filter
+def country_name(code: str) -> str:
+    """A country's name in the active language: "Deutschland" for DE."""
+    return name_of_country(code)

@@ -106,9 +106,9 @@ def test_placing_leads_to_a_confirmation_with_the_number_and_the_due_date(
     assert "What happens next" in english
     assert f"You receive an invoice; it is due on {due:%m/%d/%Y}." in english
     assert "We are confirming your payment now" in english
-    assert "We ship your order to Berlin, Germany (Flat rate)." in english
+    assert "We ship your order to Berlin, Germany." in english
     assert f"Sie erhalten eine Rechnung; sie ist am {due:%d.%m.%Y} fällig." in german
-    assert "Wir versenden Ihre Bestellung nach Berlin, Deutschland (Pauschale)." in german
+    assert "Wir versenden Ihre Bestellung nach Berlin, Deutschland." in german
 
 
 def test_with_activation_on_shipping_the_confirmation_gives_the_term_in_days(
