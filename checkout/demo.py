@@ -9,6 +9,7 @@ from decimal import Decimal
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.db.models import Q
 from django.utils.text import slugify
 
 from backoffice.demo import DEMO_PASSWORD
@@ -104,7 +105,7 @@ def seed_products() -> None:
     """The products with their names in English and German (an older seed's products get
     their German name; nothing else of an existing product changes)."""
     for demo in PRODUCTS:
-        product, created = Product.objects.get_or_create(
+        Product.objects.get_or_create(
             sku=demo.sku,
             defaults={
                 "name_en": demo.name_en,
@@ -114,8 +115,8 @@ def seed_products() -> None:
                 "currency": "EUR",
             },
         )
-        if not created and not product.name_de:
-            Product.objects.filter(pk=product.pk).update(name_de=demo.name_de)
+        without_german = Q(name_de__isnull=True) | Q(name_de="")
+        Product.objects.filter(without_german, sku=demo.sku).update(name_de=demo.name_de)
 
 
 def seed_customer(company: DemoCompany) -> Customer:
