@@ -75,3 +75,16 @@ def test_seed_demo_names_its_products_in_english_and_german(client):
     assert "Kopierpapier A4, 500 Blatt" in german and "4,90\N{NO-BREAK SPACE}€" in german
     assert "Copy paper" not in german
     assert all(product.name_de for product in Product.objects.all())
+
+
+def test_seed_demo_gives_an_older_seeds_products_their_german_names():
+    Product.objects.create(
+        sku="PAP-A4-500", name="Copy paper A4, 500 sheets", unit_price="5.10", vat_rate="0.19"
+    )
+    call_command("seed_demo", stdout=None)
+    paper = Product.objects.get(sku="PAP-A4-500")
+    assert (paper.name_en, paper.name_de) == (
+        "Copy paper A4, 500 sheets",
+        "Kopierpapier A4, 500 Blatt",
+    )
+    assert paper.unit_price == Decimal("5.10")  # nothing else of it changes
