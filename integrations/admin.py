@@ -206,11 +206,10 @@ def check_saved_connection(integration: Integration) -> registry.ConnectionCheck
 
 
 def without_integration_name(message: Phrase | str, integration: Integration) -> Phrase | str:
-    """The answer alone, for the health column, which stands beside the integration's name."""
+    """The answer to keep: a phrase whole (its name is left out when it is read), plain text
+    without the name it starts with."""
     if isinstance(message, str):
         return message.removeprefix(f"{integration}: ")
-    if message.text.startswith("%(integration)s: "):
-        return Phrase(message.text.removeprefix("%(integration)s: "), message.params)
     return message
 
 
@@ -223,8 +222,16 @@ def describe_last_check(integration: Integration) -> str:
         return gettext("Last check: connected %(time)s ago") % {"time": ago}
     return gettext("Last check failed %(time)s ago: %(answer)s") % {
         "time": ago,
-        "answer": integration.last_check_detail,
+        "answer": read_answer(integration.last_check_detail),
     }
+
+
+def read_answer(answer: Phrase) -> str:
+    """A kept answer in the reader's language, without the integration's name it starts
+    with: the health column stands beside the name."""
+    text = str(answer)
+    name = answer.params.get("integration")
+    return text.removeprefix(f"{name}: ") if name else text
 
 
 def message_level(connected: bool | None) -> int:

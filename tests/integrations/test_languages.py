@@ -2,9 +2,12 @@
 
 import pytest
 from django.urls import reverse
+from django.utils.translation import gettext_noop
 
-from integrations import services
+from backoffice.phrases import Phrase
+from integrations import registry, services
 from integrations.encryption import UNDECRYPTABLE_PHRASE
+from integrations.models import Integration
 from tests.factories import InfinitePayIntegrationFactory, PaymentTermIntegrationFactory
 
 pytestmark = pytest.mark.django_db
@@ -66,3 +69,56 @@ def test_deactivating_counts_in_german(admin_client):
         follow=True,
     ).content.decode()
     assert "2 Integrationen deaktiviert." in page
+
+
+class Unreachable(registry.IntegrationType):
+    """A type whose check never connects, saying so as types should: in a phrase."""
+
+    key = "unreachable"
+    name = "Unreachable"
+    model = Integration
+
+    def is_applicable(self, integration, context) -> bool:
+        return True
+
+    def start(self, payment) -> None:
+        return None
+
+    def describe_status(self, payment) -> str:
+        return ""
+
+    def check_connection(self, integration) -> registry.ConnectionCheck:
+        return registry.ConnectionCheck(
+            False,
+            Phrase(
+                gettext_noop("%(integration)s: %(problem)s."),
+                {"integration": integration.name, "problem": UNDECRYPTABLE_PHRASE},
+            ),
+        )
+
+
+def test_the_check_action_keeps_its_answer_for_readers_of_either_language(
+    admin_client, admin_user, plug_in_type
+):
+    plug_in_type(Unreachable())
+    integration = Integration.objects.create(
+        name="Old provider",
+        type="unreachable",
+        label="Old",
+        short_label="Old",
+        default_owner=admin_user,
+    )
+    answer = admin_client.post(
+        LIST_URL,
+        {"action": "check_connection", "_selected_action": [integration.pk]},
+        HTTP_ACCEPT_LANGUAGE="en",
+        follow=True,
+    ).content.decode()
+    assert "Old provider: the stored secret cannot be decrypted" in answer
+
+    german = admin_client.get(LIST_URL, HTTP_ACCEPT_LANGUAGE="de").content.decode()
+    english = admin_client.get(LIST_URL, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+
+    # The health column stands beside the name: the kept answer leaves it out.
+    assert "fehlgeschlagen: das gespeicherte Geheimnis lässt sich" in german
+    assert "failed 0\xa0minutes ago: the stored secret cannot be decrypted" in english
