@@ -89,3 +89,13 @@ def test_the_lock_holds_one_address_only(client, login):
     elsewhere = login.post(client, login.password, REMOTE_ADDR="10.1.2.3")
     assert elsewhere.status_code == 302
     assert logged_in(client)
+
+
+def test_a_locked_login_says_so_in_the_readers_language(client, login):
+    for n in range(5):
+        login.post(client, f"wrong-{n}", HTTP_ACCEPT_LANGUAGE="de")
+
+    answer = login.post(client, login.password, HTTP_ACCEPT_LANGUAGE="de").content.decode()
+
+    assert "Zu viele fehlgeschlagene Anmeldungen" in answer
+    assert "für 15 Minuten gesperrt, auch mit dem richtigen Passwort" in answer
