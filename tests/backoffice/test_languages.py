@@ -66,3 +66,25 @@ def test_every_back_office_page_offers_the_switcher(admin_client):
     page = admin_client.get(reverse("admin:index")).content.decode()
     assert '<option value="de" lang="de" selected>Deutsch</option>' in page
     assert "<h1>Zahlungen</h1>" in page
+
+
+@pytest.mark.django_db
+def test_a_page_not_open_to_a_role_says_so_in_german(client):
+    from django.contrib.auth.models import Group
+
+    from tests.factories import InfinitePayIntegrationFactory, StaffUserFactory
+
+    ops = StaffUserFactory(username="olga")
+    ops.groups.add(Group.objects.get(name="Payment ops"))
+    integration = InfinitePayIntegrationFactory()
+    client.force_login(ops)
+
+    answer = client.get(
+        reverse("admin:infinitepay_infinitepayintegration_change", args=[integration.pk]),
+        HTTP_ACCEPT_LANGUAGE="de",
+    )
+
+    page = answer.content.decode()
+    assert answer.status_code == 403
+    assert "Nur <strong>Zahlungsadministratoren</strong> öffnen sie" in page
+    assert "Sie sind als <strong>olga</strong> angemeldet, mit der Rolle Zahlungsbetrieb." in page
