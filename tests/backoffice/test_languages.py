@@ -88,3 +88,9 @@ def test_a_page_not_open_to_a_role_says_so_in_german(client):
     assert answer.status_code == 403
     assert "Nur <strong>Zahlungsadministratoren</strong> öffnen sie" in page
     assert "Sie sind als <strong>olga</strong> angemeldet, mit der Rolle Zahlungsbetrieb." in page
+
+
+def test_money_rounds_half_up_to_the_currencys_digits():
+    with translation.override("en"):
+        assert format_money(Decimal("0.125"), "EUR") == "€0.13"
+        assert format_money(Decimal("1500.5"), "JPY") == "¥1,501"
