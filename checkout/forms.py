@@ -119,6 +119,9 @@ class PaymentMethodForm(forms.Form):
                 prefix=type_key,
             )
             if form is not None:
+                # Its fields are needed only when its method is chosen: the browser must not
+                # refuse to send the page for another method (the server checks the chosen one).
+                form.use_required_attribute = False
                 title = integration_type.method_form_title or integration_type.name
                 self.method_data_sections.append(
                     MethodDataSection(type_key, title, method_labels, form)

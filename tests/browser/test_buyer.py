@@ -11,6 +11,7 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import Page, expect
 
+from backoffice.demo import DEMO_PASSWORD
 from checkout.models import Order
 from infinitepay.models import Guarantee
 from sandbox.accounts import DENIED_AT_RESERVE
@@ -241,3 +242,33 @@ def test_a_buyer_checks_out_in_their_language_from_the_products_to_the_guarantee
     page.reload()
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     screenshot(page, f"buyer-order-phone-{language}")
+
+
+def test_without_javascript_the_checkout_still_works(
+    browser, live_url, buyer, paper, rules, automated, payment_term
+):
+    """Every section of method data shows, and the server checks only the chosen method's."""
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    try:
+        page.goto(f"{live_url}/accounts/login/")
+        page.fill("input[name=username]", buyer.user.username)
+        page.fill("input[name=password]", DEMO_PASSWORD)
+        page.get_by_role("button", name="Log in").click()
+        add_to_cart(page, live_url, "Paper", 2)
+        page.get_by_role("button", name="Check out").click()
+        page.get_by_role("button", name="Continue").click()
+        page.get_by_role("button", name="Continue").click()
+        page.get_by_role("button", name="Continue").click()
+
+        expect(page.locator("#method-data-infinitepay")).to_be_visible()
+        page.fill("input[name=infinitepay-debtor_email]", "")  # left as it comes
+        page.locator(f"input[name=method][value={payment_term.method_identifier}]").check()
+        page.get_by_role("button", name="Continue").click()
+        expect(page.get_by_role("heading", name="Review", exact=True)).to_be_visible()
+        page.get_by_role("button", name="Place order").click()
+        expect(page.get_by_role("heading", name="Thank you for your order")).to_be_visible()
+        screenshot(page, "buyer-confirmation-without-javascript")
+    finally:
+        context.close()

@@ -86,6 +86,9 @@ def test_the_payment_page_marks_each_methods_data_for_the_script_that_shows_it(
     assert re.search(r'<fieldset id="method-data-infinitepay" class="method-data"', page)
     assert 'data-type-key="infinitepay"' in page
     assert '<script src="/static/checkout/payment-method.js" defer></script>' in page
+    # Needed only for its own method: the browser must send the page for any other.
+    assert re.search(r'<input type="email" name="infinitepay-debtor_email"', page)
+    assert not re.search(r'name="infinitepay-[^"]+"[^>]*required', page)
 
 
 def test_placing_leads_to_a_confirmation_with_the_number_and_the_due_date(
