@@ -14,13 +14,15 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.decorators import method_decorator
 from django.utils.html import format_html
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import SafeString
 from django.utils.text import Truncator
 from django.utils.timesince import timesince
+from django.utils.translation import gettext, ngettext, pgettext_lazy
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.debug import sensitive_post_parameters
 
 from backoffice.list_search import LateRowPaginator, search_orders
@@ -68,7 +70,7 @@ class InfinitePayIntegrationAdmin(IntegrationTypeAdmin):
                 ]
             },
         ),
-        ("Status", {"fields": ["status", "default_owner"]}),
+        (_("Status"), {"fields": ["status", "default_owner"]}),
     ]
 
     @method_decorator(sensitive_post_parameters("password", "secret"))
@@ -100,9 +102,10 @@ class CorrectDebtorDataForm(DebtorDataForm):
 
 class DeliveryDateForm(forms.Form):
     delivery_date = forms.DateField(
+        label=_("Delivery date"),
         initial=timezone.localdate,
         widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"}),
-        help_text="When the goods reached the buyer; InfinitePay guarantees from this date.",
+        help_text=_("When the goods reached the buyer; InfinitePay guarantees from this date."),
     )
 
     def __init__(self, *args, guarantees: Collection[Guarantee] = (), **kwargs) -> None:
@@ -112,10 +115,14 @@ class DeliveryDateForm(forms.Form):
     def clean_delivery_date(self) -> date:
         """A real delivery date: not after today, and not before an order was placed."""
         delivered = self.cleaned_data["delivery_date"]
+        day = formats.date_format(delivered)
         if delivered > timezone.localdate():
             raise forms.ValidationError(
-                f"Delivered on {delivered}, which is in the future: give the day the goods "
-                "reached the buyer."
+                _(
+                    "Delivered on %(day)s, which is in the future: give the day the goods "
+                    "reached the buyer."
+                ),
+                params={"day": day},
             )
         placed_later = sorted(
             order.number
@@ -124,8 +131,8 @@ class DeliveryDateForm(forms.Form):
         )
         if placed_later:
             raise forms.ValidationError(
-                f"Delivered on {delivered}, before the order was placed "
-                f"({', '.join(placed_later)})."
+                _("Delivered on %(day)s, before the order was placed (%(orders)s)."),
+                params={"day": day, "orders": ", ".join(placed_later)},
             )
         return delivered
 
@@ -133,12 +140,12 @@ class DeliveryDateForm(forms.Form):
 class FailedFilter(admin.SimpleListFilter):
     """Whether a step failed, or which one did (the dashboard links to each)."""
 
-    title = "failed step"
+    title = _("failed step")
     parameter_name = "failed"
 
     def lookups(self, request: HttpRequest, model_admin) -> list[tuple[str, str]]:
-        steps = [(step.value, f"{step.label} failed") for step in Step]
-        return [("yes", "A step failed"), *steps, ("no", "No step failed")]
+        steps = [(step.value, gettext("%(step)s failed") % {"step": step.label}) for step in Step]
+        return [("yes", gettext("A step failed")), *steps, ("no", gettext("No step failed"))]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Guarantee]) -> QuerySet[Guarantee]:
         if self.value() == "yes":
@@ -153,7 +160,7 @@ class FailedFilter(admin.SimpleListFilter):
 class FailureReasonFilter(admin.SimpleListFilter):
     """Why a step failed (the stored reason; shown in the reader's language)."""
 
-    title = "why it failed"
+    title = _("why it failed")
     parameter_name = "reason"
 
     def lookups(self, request: HttpRequest, model_admin) -> list[tuple[str, str]]:
@@ -166,11 +173,11 @@ class FailureReasonFilter(admin.SimpleListFilter):
 
 
 class UnderWayFilter(admin.SimpleListFilter):
-    title = "step under way"
+    title = _("step under way")
     parameter_name = "under_way"
 
     def lookups(self, request: HttpRequest, model_admin) -> list[tuple[str, str]]:
-        return [("yes", "Queued or in flight"), ("no", "Nothing under way")]
+        return [("yes", gettext("Queued or in flight")), ("no", gettext("Nothing under way"))]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Guarantee]) -> QuerySet[Guarantee]:
         under_way = ~Q(pending_step="") | ~Q(step_in_flight="")
@@ -219,7 +226,7 @@ class GuaranteeAdmin(ReadOnlyAdmin):
     show_full_result_count = False
     # A page deep in the list reads its ids from the ordering's index first.
     paginator = LateRowPaginator
-    search_help_text = "Order number, ORDER_ID, REF_NO, the company's VAT ID or name."
+    search_help_text = _("Order number, ORDER_ID, REF_NO, the company's VAT ID or name.")
     date_hierarchy = "created_at"
     # Every column comes from these joins: the list runs the same queries for any number of rows.
     list_select_related = ["payment__order__customer", "integration"]
@@ -231,7 +238,7 @@ class GuaranteeAdmin(ReadOnlyAdmin):
             {"fields": ["order_id", "ref_no", "debtor_id", "guaranteed_amount", "delivery_date"]},
         ),
         (
-            "Pipeline",
+            _("Pipeline"),
             {
                 "fields": [
                     ("pending_step", "pending_since"),
@@ -242,7 +249,7 @@ class GuaranteeAdmin(ReadOnlyAdmin):
                     "failure",
                     "last_error_code",
                     "last_error_message",
-                    "check_status_note",
+                    "check_status_reading",
                     "corrected_debtor",
                     ("created_at", "updated_at"),
                 ]
@@ -256,6 +263,7 @@ class GuaranteeAdmin(ReadOnlyAdmin):
         "integration_link",
         "attempts_at_step",
         "failure",
+        "check_status_reading",
     ]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Guarantee]:
@@ -303,59 +311,76 @@ class GuaranteeAdmin(ReadOnlyAdmin):
         extra_context = {**(extra_context or {}), "state_counts": state_counts_line()}
         return super().changelist_view(request, extra_context)
 
-    @admin.display(description="state", ordering="state")
+    @admin.display(description=_("state"), ordering="state")
     def status(self, guarantee: Guarantee) -> SafeString:
         under_way = ""
         if guarantee.step_in_flight:
-            under_way = f"{guarantee.get_step_in_flight_display()} in flight"
+            under_way = gettext("%(step)s in flight") % {
+                "step": guarantee.get_step_in_flight_display()
+            }
         elif guarantee.pending_step:
-            under_way = f"{guarantee.get_pending_step_display()} queued"
+            under_way = gettext("%(step)s queued") % {"step": guarantee.get_pending_step_display()}
         attempts = getattr(guarantee, "step_attempts", None)
         if attempts is None:
             attempts = selectors.step_attempts(guarantees=[guarantee]).get(guarantee.pk, 0)
         if attempts and (under_way or guarantee.failed_step):
-            under_way += f" · {attempts} attempt(s)"
+            under_way += " · " + ngettext("%(count)d attempt", "%(count)d attempts", attempts) % {
+                "count": attempts
+            }
         return format_html(
             "{} {} {}", state_badge(guarantee.state), failed_badge(guarantee.failed_step), under_way
         )
 
-    @admin.display(description="order", ordering="payment__order__number")
+    @admin.display(description=_("order"), ordering="payment__order__number")
     def order_number(self, guarantee: Guarantee) -> str:
         return guarantee.payment.order.number
 
-    @admin.display(description="customer", ordering="payment__order__customer__name")
+    @admin.display(description=_("customer"), ordering="payment__order__customer__name")
     def customer(self, guarantee: Guarantee) -> str:
         return str(guarantee.payment.order.customer)
 
-    @admin.display(description="customer", ordering="payment__order__customer__name")
+    @admin.display(description=_("customer"), ordering="payment__order__customer__name")
     def customer_and_integration(self, guarantee: Guarantee) -> SafeString:
         """The company, and under it the integration (the list's column of both)."""
         return format_html(
             '{}<div class="quiet">{}</div>', guarantee.payment.order.customer, guarantee.integration
         )
 
-    @admin.display(description="amount", ordering="payment__amount")
+    @admin.display(description=_("amount"), ordering="payment__amount")
     def amount(self, guarantee: Guarantee) -> str:
         return format_money(guarantee.payment.amount, guarantee.payment.currency)
 
-    @admin.display(description="age", ordering="-created_at")
+    @admin.display(description=_("age"), ordering="-created_at")
     def age(self, guarantee: Guarantee) -> str:
         return timesince(guarantee.created_at, depth=1)
 
-    @admin.display(description="attempts")
+    @admin.display(description=_("attempts"))
     def attempts_at_step(self, guarantee: Guarantee) -> str:
         """The calls of the step in flight, queued or failed, since it was last asked for."""
         step = guarantee.step_in_flight or guarantee.pending_step or guarantee.failed_step
         if not step:
             return "—"
         attempts = selectors.step_attempts(guarantees=[guarantee]).get(guarantee.pk, 0)
-        return f"{attempts} call(s) of {step.replace('_', ' ')}"
+        return ngettext("%(count)d call of %(step)s", "%(count)d calls of %(step)s", attempts) % {
+            "count": attempts,
+            "step": Step(step).label,
+        }
 
-    @admin.display(description="why it failed")
+    @admin.display(description=_("why it failed"))
     def failure(self, guarantee: Guarantee) -> str:
         return wording.failure_reason(guarantee.failure_reason) or "—"
 
-    @admin.display(description="last error")
+    @admin.display(description=_("check status"))
+    def check_status_reading(self, guarantee: Guarantee) -> str:
+        """What the last check status concluded, in the reader's words, and what it read."""
+        if not guarantee.check_status_note:
+            return "—"
+        note = wording.describe(guarantee.check_status_note)
+        if guarantee.check_status_detail:
+            return f"{note} ({guarantee.check_status_detail})"
+        return note
+
+    @admin.display(description=_("last error"))
     def last_error(self, guarantee: Guarantee) -> str:
         """Why the step failed, and on hover what InfinitePay or the connection said."""
         # Only while the failure stands: an error the step has since got past is history.
@@ -370,13 +395,13 @@ class GuaranteeAdmin(ReadOnlyAdmin):
 
     # --- One guarantee --------------------------------------------------------------------
 
-    @admin.display(description="order")
+    @admin.display(description=_("order"))
     def order(self, guarantee: Guarantee) -> SafeString:
         order = guarantee.payment.order
         url = reverse("admin:checkout_order_change", args=[order.pk])
         return format_html('<a href="{}">{}</a>', url, order.number)
 
-    @admin.display(description="integration")
+    @admin.display(description=_("integration"))
     def integration_link(self, guarantee: Guarantee) -> str:
         """The integration; a link to its form only for whom may open it (not ops)."""
         url = getattr(guarantee, "integration_url", "")
@@ -402,6 +427,16 @@ class GuaranteeAdmin(ReadOnlyAdmin):
                 setattr(obj, "integration_url", url)  # noqa: B010
             context["progress"] = selectors.guarantee_progress(guarantee=obj)
             context["progress_url"] = reverse("admin:infinitepay_guarantee_progress", args=[obj.pk])
+            # What the page's note says as the following ends (guarantee-live.js).
+            context["live_notes"] = {
+                "ended": gettext("The step has ended."),
+                "idle": gettext(
+                    "No change for a quarter of an hour: reload the page to follow it again."
+                ),
+                "unreachable": gettext(
+                    "The back office does not answer: reload the page to follow the step again."
+                ),
+            }
             context["operations"] = [
                 {
                     "label": operation.label_for(obj),
@@ -433,7 +468,7 @@ class GuaranteeAdmin(ReadOnlyAdmin):
         """Where the guarantee stands, for its page to follow a step (guarantee-live.js)."""
         guarantee = self.get_object(request, unquote(object_id))
         if guarantee is None:
-            raise Http404("No such guarantee.")
+            raise Http404(gettext("No such guarantee."))
         if not self.has_view_permission(request, guarantee):
             raise PermissionDenied
         progress = selectors.guarantee_progress(guarantee=guarantee)
@@ -454,7 +489,7 @@ class GuaranteeAdmin(ReadOnlyAdmin):
         """A guarantee page's button: ask first, run the operation on it, then come back."""
         guarantee = self.get_object(request, unquote(object_id))
         if guarantee is None:
-            raise Http404("No such guarantee.")
+            raise Http404(gettext("No such guarantee."))
         if not (
             self.has_view_permission(request, guarantee)
             and self.has_operation_permission(request, operation)
@@ -474,30 +509,30 @@ class GuaranteeAdmin(ReadOnlyAdmin):
 
     # --- Operations, in bulk and one by one ------------------------------------------------
 
-    @admin.action(description="Retry the failed step", permissions=["retry"])
+    @admin.action(description=_("Retry the failed step"), permissions=["retry"])
     def retry(self, request: HttpRequest, queryset: QuerySet[Guarantee]) -> HttpResponse | None:
         return self.ask_first(request, _ids(queryset), Operation.RETRY, bulk=True)
 
-    @admin.action(description="Capture", permissions=["capture"])
+    @admin.action(description=pgettext_lazy("operation", "Capture"), permissions=["capture"])
     def capture(self, request: HttpRequest, queryset: QuerySet[Guarantee]) -> HttpResponse | None:
         return self.ask_first(request, _ids(queryset), Operation.CAPTURE, bulk=True)
 
-    @admin.action(description="Activate (asks for the delivery date)", permissions=["activate"])
+    @admin.action(description=_("Activate (asks for the delivery date)"), permissions=["activate"])
     def activate(self, request: HttpRequest, queryset: QuerySet[Guarantee]) -> HttpResponse | None:
         return self.ask_first(request, _ids(queryset), Operation.ACTIVATE, bulk=True)
 
-    @admin.action(description="Cancel and release the buyer's limit", permissions=["cancel"])
+    @admin.action(description=_("Cancel and release the buyer's limit"), permissions=["cancel"])
     def cancel(self, request: HttpRequest, queryset: QuerySet[Guarantee]) -> HttpResponse | None:
         return self.ask_first(request, _ids(queryset), Operation.CANCEL, bulk=True)
 
-    @admin.action(description="Check status at InfinitePay", permissions=["check_status"])
+    @admin.action(description=_("Check status at InfinitePay"), permissions=["check_status"])
     def check_status(
         self, request: HttpRequest, queryset: QuerySet[Guarantee]
     ) -> HttpResponse | None:
         return self.ask_first(request, _ids(queryset), Operation.CHECK_STATUS, bulk=True)
 
     @admin.action(
-        description="Apply transaction (the buyer paid)", permissions=["apply_transaction"]
+        description=_("Apply transaction (the buyer paid)"), permissions=["apply_transaction"]
     )
     def apply_transaction(
         self, request: HttpRequest, queryset: QuerySet[Guarantee]
@@ -538,9 +573,13 @@ class GuaranteeAdmin(ReadOnlyAdmin):
         if confirmed and form is not None:
             errors = " ".join(str(error) for errors in form.errors.values() for error in errors)
             self.message_user(
-                request, f"{operation.label}: nothing queued. {errors}", messages.ERROR
+                request,
+                gettext("%(operation)s: nothing queued. %(errors)s")
+                % {"operation": operation.label, "errors": errors},
+                messages.ERROR,
             )
         rows = [(guarantee, planned_call(operation, guarantee)) for guarantee in guarantees]
+        n = len(guarantees)
         totals: dict[str, Decimal] = defaultdict(Decimal)
         for guarantee, call in rows:
             if call.step is not None:
@@ -551,7 +590,10 @@ class GuaranteeAdmin(ReadOnlyAdmin):
         context = {
             **self.admin_site.each_context(request),
             "opts": self.opts,
-            "title": f"{operation.label} {len(guarantees)} guarantee(s)?",
+            "title": ngettext(
+                "%(operation)s %(count)d guarantee?", "%(operation)s %(count)d guarantees?", n
+            )
+            % {"operation": operation.label, "count": n},
             "operation": operation.value,
             "confirm_label": operation.confirm_label,
             "rows": rows,
@@ -581,7 +623,8 @@ class GuaranteeAdmin(ReadOnlyAdmin):
         """Run `operation`; `given` is what its form asked for (delivery date, debtor data)."""
         report = apply_to_guarantees(guarantee_ids=guarantee_ids, operation=operation, **given)
         for guarantee in Guarantee.objects.filter(pk__in=report.queued):
-            self.log_change(request, guarantee, f"{operation.label} requested.")
+            # Kept as the msgid; the guarantee's timeline shows it in the reader's language.
+            self.log_change(request, guarantee, operation.logged)
         if not report.skipped:
             level = messages.SUCCESS
         else:
@@ -599,9 +642,12 @@ def describe_report(operation: Operation, report: OperationReport) -> str:
 
     E.g. "Capture: 12 queued; 3 skipped, Capture is already under way: ORD-1, ORD-2, ORD-3."
     """
-    text = f"{operation.label}: {len(report.queued)} queued"
+    text = gettext("%(operation)s: %(count)d queued") % {
+        "operation": operation.label,
+        "count": len(report.queued),
+    }
     if not report.skipped:
-        return f"{text}, 0 skipped."
+        return gettext("%(queued)s, 0 skipped.") % {"queued": text}
     by_reason: dict[str, list[str]] = defaultdict(list)
     for skipped in report.skipped:
         by_reason[skipped.reason.rstrip(".")].append(skipped.order_id)
@@ -610,8 +656,15 @@ def describe_report(operation: Operation, report: OperationReport) -> str:
         shown = ", ".join(order_ids[:MAX_ORDERS_PER_REASON])
         more = len(order_ids) - MAX_ORDERS_PER_REASON
         if more > 0:
-            shown += f" and {more} more"
-        groups.append(f"{len(order_ids)} skipped, {reason}: {shown}")
+            shown = gettext("%(orders)s and %(count)d more") % {"orders": shown, "count": more}
+        groups.append(
+            ngettext(
+                "%(count)d skipped, %(reason)s: %(orders)s",
+                "%(count)d skipped, %(reason)s: %(orders)s",
+                len(order_ids),
+            )
+            % {"count": len(order_ids), "reason": reason, "orders": shown}
+        )
     return f"{text}; {'; '.join(groups)}."
 
 
@@ -620,22 +673,22 @@ def state_counts_line() -> list[dict]:
     counts = selectors.guarantee_state_counts()
     line = [
         {
-            "label": "failed steps",
-            "number": f"{counts.failed:,}",
+            "label": gettext("failed steps"),
+            "number": _number(counts.failed),
             "query": "failed=yes",
             "alarm": counts.failed > 0,
         },
         {
-            "label": "in flight",
-            "number": f"{counts.under_way:,}",
+            "label": gettext("in flight"),
+            "number": _number(counts.under_way),
             "query": "under_way=yes",
             "alarm": False,
         },
     ]
     line += [
         {
-            "label": state.value.replace("_", " "),
-            "number": f"{number:,}",
+            "label": str(state.label).lower(),
+            "number": _number(number),
             "query": f"state__exact={state.value}",
             "alarm": False,
         }
@@ -643,6 +696,10 @@ def state_counts_line() -> list[dict]:
         if number
     ]
     return line
+
+
+def _number(count: int) -> str:
+    return formats.number_format(count, use_l10n=True, force_grouping=True)
 
 
 def _ids(queryset: QuerySet[Guarantee]) -> list[int]:
@@ -667,20 +724,20 @@ class ApiCallAdmin(ReadOnlyAdmin):
     ]
     list_filter = ["outcome", "step", "guarantee__integration", "created_at"]
     search_fields = ["=guarantee__order_id", "=guarantee__ref_no", "=task_id"]
-    search_help_text = "ORDER_ID, REF_NO or Celery task id."
+    search_help_text = _("ORDER_ID, REF_NO or Celery task id.")
     date_hierarchy = "created_at"
     list_select_related = ["guarantee"]
     ordering = ["-created_at", "-id"]
 
-    @admin.display(description="ORDER_ID", ordering="guarantee__order_id")
+    @admin.display(description=_("ORDER_ID"), ordering="guarantee__order_id")
     def guarantee_order_id(self, call: ApiCall) -> SafeString:
         url = reverse("admin:infinitepay_guarantee_change", args=[call.guarantee_id])
         return format_html('<a href="{}">{}</a>', url, call.guarantee.order_id)
 
-    @admin.display(description="outcome", ordering="outcome")
+    @admin.display(description=_("outcome"), ordering="outcome")
     def outcome_badge(self, call: ApiCall) -> SafeString:
         return call_outcome_badge(call)
 
-    @admin.display(description="errors")
+    @admin.display(description=_("errors"))
     def errors(self, call: ApiCall) -> str:
         return "; ".join([*call.error_codes, *call.error_messages]) or "—"

@@ -19,9 +19,10 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
 from django.template.response import TemplateResponse
 from django.urls import reverse
-from django.utils import formats, timezone
+from django.utils import dateformat, formats, timezone
 from django.utils.http import urlencode
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext, ngettext
 from pygal.etree import etree  # type: ignore[import-untyped]
 from pygal.style import Style  # type: ignore[import-untyped]
 
@@ -66,24 +67,28 @@ class Tile:
 def dashboard_view(request: HttpRequest) -> TemplateResponse:
     """The ops dashboard; for staff who may see guarantees (both roles may)."""
     if not request.user.has_perm("infinitepay.view_guarantee"):
-        raise PermissionDenied("The dashboard shows guarantees: it needs the view permission.")
+        raise PermissionDenied(
+            gettext("The dashboard shows guarantees: it needs the view permission.")
+        )
     now = timezone.now()
     counts = selectors.guarantee_state_counts()
     attention = selectors.attention(now=now)
     context = {
         **admin.site.each_context(request),
-        "title": "Dashboard",
+        "title": gettext("Dashboard"),
         "tiles": tiles(counts, attention),
         "orders_chart": orders_chart(selectors.orders_per_day(days=DAYS, now=now)),
         "calls_chart": calls_chart(selectors.calls_per_hour(hours=HOURS, now=now)),
         "states_chart": states_chart(counts.by_state),
         **integration_calls_charts(selectors.calls_by_integration(hours=HOURS, now=now)),
         "exposure_chart": exposure_chart(
-            selectors.open_exposure(by="integration"), title="Open exposure per integration"
+            selectors.open_exposure(by="integration"),
+            title=gettext("Open exposure per integration"),
         ),
         "debtors_chart": exposure_chart(
             selectors.open_exposure(by="customer", limit=LARGEST_DEBTORS),
-            title=f"Open exposure of the {LARGEST_DEBTORS} largest debtors",
+            title=gettext("Open exposure of the %(count)d largest debtors")
+            % {"count": LARGEST_DEBTORS},
         ),
         "failed_groups": failed_groups(),
         "activation_denials": list(selectors.activation_denials()),
@@ -104,34 +109,41 @@ def tiles(counts: selectors.StateCounts, attention: selectors.Attention) -> list
         format_money(held.amount, held.currency) for held in attention.activation_denied
     )
     return [
-        Tile("Failed steps", counts.failed, f"{guarantees}?failed=yes", alarm=counts.failed > 0),
         Tile(
-            "Stuck",
+            gettext("Failed steps"),
+            counts.failed,
+            f"{guarantees}?failed=yes",
+            alarm=counts.failed > 0,
+        ),
+        Tile(
+            gettext("Stuck"),
             attention.stuck,
             f"{guarantees}?under_way=yes",
             alarm=attention.stuck > 0,
-            note="queued or in flight too long",
+            note=gettext("queued or in flight too long"),
         ),
-        Tile("Under way", counts.under_way, f"{guarantees}?under_way=yes"),
+        Tile(gettext("Under way"), counts.under_way, f"{guarantees}?under_way=yes"),
         Tile(
-            "Awaiting activation",
+            gettext("Awaiting activation"),
             counts.by_state[State.CAPTURED],
             f"{guarantees}?state__exact={State.CAPTURED.value}",
-            note="captured: activate once shipped",
+            note=gettext("captured: activate once shipped"),
         ),
         Tile(
-            "Activation denied",
+            gettext("Activation denied"),
             counts.by_state[State.ACTIVATION_DENIED],
             f"{guarantees}?state__exact={State.ACTIVATION_DENIED.value}",
             alarm=counts.by_state[State.ACTIVATION_DENIED] > 0,
-            note=f"holding {held}: cancel to release" if held else "",
+            note=gettext("holding %(amounts)s: cancel to release") % {"amounts": held}
+            if held
+            else "",
         ),
         Tile(
-            "Errors in the last hour",
+            gettext("Errors in the last hour"),
             attention.errors_last_hour,
             reverse("admin:infinitepay_apicall_changelist"),
             alarm=attention.errors_last_hour > 0,
-            note="calls with no usable answer",
+            note=gettext("calls with no usable answer"),
         ),
     ]
 
@@ -153,7 +165,7 @@ def failed_groups() -> list[FailedLine]:
     return [
         FailedLine(
             reason=wording.failure_reason(group.reason),
-            step=group.step.label,
+            step=str(group.step.label),
             count=group.count,
             oldest=group.oldest,
             url=f"{guarantees}?{urlencode({'failed': group.step.value, 'reason': group.reason})}",
@@ -166,8 +178,9 @@ def integrations_health() -> list[dict[str, Any]]:
     """Each InfinitePay integration with its health line, as the integrations list has it."""
     integrations = list(InfinitePayIntegration.objects.order_by("name").values_list("pk", "name"))
     lines = selectors.integration_health(integration_ids=[pk for pk, _ in integrations])
+    healthy = gettext("OK")  # the line starts with it when nothing is wrong
     return [
-        {"name": name, "line": lines.get(pk, ""), "ok": lines.get(pk, "").startswith("OK")}
+        {"name": name, "line": lines.get(pk, ""), "ok": lines.get(pk, "").startswith(healthy)}
         for pk, name in integrations
     ]
 
@@ -183,8 +196,10 @@ def orders_chart(per_day: Mapping[date, Mapping[str, int]]) -> SafeString:
     chart = _stacked_bars(
         [(str(status.label), PAYMENT_COLOURS[status], counts) for status, counts in series.items()]
     )
-    chart.title = f"Orders per day, last {len(days)} days, by payment status"
-    chart.x_labels = [day.strftime("%d %b") for day in days]
+    chart.title = gettext("Orders per day, last %(count)d days, by payment status") % {
+        "count": len(days)
+    }
+    chart.x_labels = [dateformat.format(day, "j M") for day in days]
     chart.x_labels_major = chart.x_labels[::7]
     _value_axis(chart, max((sum(per_day[day].values()) for day in days), default=0))
     return _svg(chart)
@@ -202,7 +217,9 @@ def calls_chart(per_hour: Mapping[datetime, Mapping[str, int]]) -> SafeString:
             for outcome, counts in series.items()
         ]
     )
-    chart.title = f"Calls to InfinitePay per hour, last {len(hours)} hours, by outcome"
+    chart.title = gettext("Calls to InfinitePay per hour, last %(count)d hours, by outcome") % {
+        "count": len(hours)
+    }
     chart.x_labels = [hour.strftime("%H:00") for hour in hours]
     chart.x_labels_major = chart.x_labels[::6]
     _value_axis(chart, max((sum(per_hour[hour].values()) for hour in hours), default=0))
@@ -211,11 +228,11 @@ def calls_chart(per_hour: Mapping[datetime, Mapping[str, int]]) -> SafeString:
 
 def states_chart(by_state: Mapping[State, int]) -> SafeString:
     chart = _chart(pygal.HorizontalBar, colours=[GREY])
-    chart.title = "Guarantees by state"
+    chart.title = gettext("Guarantees by state")
     chart.show_legend = False
     chart.x_labels = [str(state.label) for state in State]
     chart.add(
-        "guarantees",
+        gettext("guarantees"),
         [{"value": by_state[state], "color": STATE_COLOURS[state]} for state in State],
     )
     _value_axis(chart, max(by_state.values(), default=0))
@@ -224,22 +241,30 @@ def states_chart(by_state: Mapping[State, int]) -> SafeString:
 
 def integration_calls_charts(calls: list[selectors.IntegrationCalls]) -> dict[str, SafeString]:
     """The failure rate and the average call time of each integration, a chart each."""
-    names = [f"{row.integration} ({row.calls:,} calls)" for row in calls]
+    names = [
+        ngettext("%(name)s (%(count)s call)", "%(name)s (%(count)s calls)", row.calls)
+        % {"name": row.integration, "count": _number(row.calls)}
+        for row in calls
+    ]
     failures = _chart(pygal.HorizontalBar, colours=[AMBER])
-    failures.title = f"Calls with no usable answer, last {HOURS} hours, per integration (%)"
+    failures.title = gettext(
+        "Calls with no usable answer, last %(count)d hours, per integration (%%)"
+    ) % {"count": HOURS}
     failures.show_legend = False
     failures.x_labels = names
     rates = [round(row.failure_rate * 100, 1) for row in calls]
     if calls:
-        failures.add("failed", rates)
+        failures.add(gettext("failed"), rates)
     _value_axis(failures, max(rates, default=0), whole=False)
     latency = _chart(pygal.HorizontalBar, colours=[BLUE])
-    latency.title = f"Average call time, last {HOURS} hours, per integration (ms)"
+    latency.title = gettext("Average call time, last %(count)d hours, per integration (ms)") % {
+        "count": HOURS
+    }
     latency.show_legend = False
     latency.x_labels = names
     averages = [round(row.average_ms, 1) for row in calls]
     if calls:
-        latency.add("ms", averages)
+        latency.add(gettext("ms"), averages)
     _value_axis(latency, max(averages, default=0), whole=False)
     return {"failures_chart": _svg(failures), "latency_chart": _svg(latency)}
 
@@ -252,7 +277,7 @@ def exposure_chart(exposure: list[selectors.Exposure], *, title: str) -> SafeStr
     chart.x_labels = [f"{row.name} ({row.currency})" for row in exposure]
     amounts = [float(row.amount) for row in exposure]
     if exposure:
-        chart.add("open", amounts)
+        chart.add(gettext("open"), amounts)
     _value_axis(chart, max(amounts, default=0), whole=False)
     return _svg(chart)
 
@@ -300,7 +325,7 @@ def _chart(kind: Any, *, colours: list[str]) -> Any:
         truncate_label=-1,
         truncate_legend=-1,
         print_zeroes=False,
-        no_data_text="Nothing yet",
+        no_data_text=gettext("Nothing yet"),
         value_formatter=_number,
     )
 

@@ -1,4 +1,6 @@
 from django import forms
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
 
 from checkout.validators import validate_xml_text
 
@@ -8,8 +10,8 @@ from .models import SECRET_MAX_LENGTH, InfinitePayIntegration
 SECRET_FIELDS = ("password", "secret")
 # What each credential field says when one is stored; on add there is nothing to keep.
 STORED_NOTES = {
-    "password": "A password is stored; leave blank to keep it.",
-    "secret": "A secret is stored; leave blank to keep it.",
+    "password": _("A password is stored; leave blank to keep it."),
+    "secret": _("A secret is stored; leave blank to keep it."),
 }
 # The longest e-mail address there can be (RFC 5321 path less its brackets).
 MAX_EMAIL_LENGTH = 254
@@ -23,13 +25,14 @@ class DebtorDataForm(forms.Form):
     """
 
     debtor_email = forms.EmailField(
-        label="E-mail",
+        label=_("E-mail"),
         max_length=MAX_EMAIL_LENGTH,
         validators=[validate_xml_text],
-        help_text="Where the payment provider may reach you.",
+        help_text=_("Where the payment provider may reach you."),
     )
-    # InfinitePay's COM_OR_PER codes; AG is chosen until the buyer picks another, as in Oro.
-    legal_form = forms.ChoiceField(label="Legal form", choices=LEGAL_FORMS, initial="ag")
+    # InfinitePay's COM_OR_PER codes (sent as they are), shown by their label in the reader's
+    # language; AG is chosen until the buyer picks another, as in Oro.
+    legal_form = forms.ChoiceField(label=_("Legal form"), choices=LEGAL_FORMS, initial="ag")
 
 
 class InfinitePayIntegrationForm(forms.ModelForm):
@@ -41,7 +44,8 @@ class InfinitePayIntegrationForm(forms.ModelForm):
         strip=False,
         validators=[validate_xml_text],
         widget=forms.PasswordInput(render_value=False),
-        help_text="The API user's password. Stored encrypted.",
+        label=_("Password"),
+        help_text=_("The API user's password. Stored encrypted."),
     )
     secret = forms.CharField(
         max_length=SECRET_MAX_LENGTH,
@@ -49,7 +53,8 @@ class InfinitePayIntegrationForm(forms.ModelForm):
         strip=False,
         validators=[validate_xml_text],
         widget=forms.PasswordInput(render_value=False),
-        help_text="The shared secret for the security code (SECURITY_CD). Stored encrypted.",
+        label=_("Secret"),
+        help_text=_("The shared secret for the security code (SECURITY_CD). Stored encrypted."),
     )
 
     class Meta:
@@ -87,7 +92,7 @@ class InfinitePayIntegrationForm(forms.ModelForm):
             self.initial[name] = ""
             if self._stored[name]:
                 field = self.fields[name]
-                field.help_text = f"{field.help_text} {STORED_NOTES[name]}"
+                field.help_text = format_lazy("{} {}", field.help_text, STORED_NOTES[name])
                 field.widget.attrs["placeholder"] = STORED_NOTES[name]
 
     def _clean_secret_field(self, name: str) -> str:

@@ -5,7 +5,9 @@ from datetime import timedelta
 from typing import Any
 
 from django.utils import timezone
+from django.utils.translation import gettext_lazy, gettext_noop
 
+from backoffice.phrases import Phrase
 from integrations.registry import ConnectionCheck, IntegrationType, InvoiceTerms
 from payment_rules.context import CheckoutContext
 
@@ -19,7 +21,7 @@ class InfinitePayType(IntegrationType[InfinitePayIntegration]):
     model = InfinitePayIntegration
     # Checkout asks the buyer for the Debtor Data InfinitePay checks: e-mail and legal form.
     method_form_class = DebtorDataForm
-    method_form_title = "Debtor Data"
+    method_form_title = gettext_lazy("Debtor Data")  # type: ignore[assignment]
     # The order page in the back office shows each payment's guarantee and its calls.
     admin_payment_template = "admin/infinitepay/_payment_guarantee.html"
     # Activated, InfinitePay guarantees the invoice; the buyer pays it when it falls due.
@@ -45,7 +47,7 @@ class InfinitePayType(IntegrationType[InfinitePayIntegration]):
 
     def check_connection(self, integration: InfinitePayIntegration) -> ConnectionCheck:
         """Make one authenticated call; say whether it connected and, in plain words, how."""
-        from integrations.encryption import UndecryptableSecret
+        from integrations.encryption import UNDECRYPTABLE_PHRASE, UndecryptableSecret
 
         from .client import ConnectionStatus, InfinitePayClient, check_connection
 
@@ -53,20 +55,23 @@ class InfinitePayType(IntegrationType[InfinitePayIntegration]):
             specific = integration.specific()
             assert isinstance(specific, InfinitePayIntegration)
             client = InfinitePayClient.for_integration(specific)
-        except UndecryptableSecret as error:
-            return ConnectionCheck(False, f"{integration}: {error}")
-        check = check_connection(client)
-        if check.status == ConnectionStatus.CONNECTED:
-            return ConnectionCheck(True, f"{integration}: connected.")
-        if check.status == ConnectionStatus.CREDENTIALS_REJECTED:
+        except UndecryptableSecret:
             return ConnectionCheck(
                 False,
-                f"{integration}: credentials rejected. Check the Client Reference, Username, "
-                f"Password and Secret ({check.detail}).",
+                Phrase(PROBLEM, {"integration": str(integration), "problem": UNDECRYPTABLE_PHRASE}),
             )
+        check = check_connection(client)
+        # Kept as phrases: the integration's last check reads in whoever's language reads it;
+        # what InfinitePay or the connection said is kept as it came.
+        if check.status == ConnectionStatus.CONNECTED:
+            return ConnectionCheck(True, _said(CONNECTED, integration))
+        if check.status == ConnectionStatus.CREDENTIALS_REJECTED:
+            return ConnectionCheck(False, _said(CREDENTIALS_REJECTED, integration, check.detail))
         if check.status == ConnectionStatus.SERVICE_DESCRIPTION_UNREADABLE:
-            return ConnectionCheck(False, f"{integration}: {check.detail}")
-        return ConnectionCheck(False, f"{integration}: unreachable ({check.detail}).")
+            # The detail repeats what the phrase says before it: keep only the cause.
+            cause = check.detail.removeprefix(UNREADABLE_PREFIX)
+            return ConnectionCheck(False, _said(UNREADABLE, integration, cause))
+        return ConnectionCheck(False, _said(UNREACHABLE, integration, check.detail))
 
     def health(self, integration_ids: list[int]) -> dict[int, str]:
         """One line per integration for the integrations list, in one query for all."""
@@ -116,3 +121,21 @@ class InfinitePayType(IntegrationType[InfinitePayIntegration]):
         from . import selectors
 
         return selectors.payment_status(payment=payment)
+
+
+# What Check connection says, by outcome (`detail`: what InfinitePay or the connection said).
+CONNECTED = gettext_noop("%(integration)s: connected.")
+CREDENTIALS_REJECTED = gettext_noop(
+    "%(integration)s: credentials rejected. Check the Client Reference, Username, Password "
+    "and Secret (%(detail)s)."
+)
+UNREADABLE = gettext_noop(
+    "%(integration)s: InfinitePay's service description could not be read (%(detail)s)."
+)
+UNREADABLE_PREFIX = "InfinitePay's service description could not be read: "
+UNREACHABLE = gettext_noop("%(integration)s: unreachable (%(detail)s).")
+PROBLEM = gettext_noop("%(integration)s: %(problem)s")
+
+
+def _said(text: str, integration: Any, detail: str = "") -> Phrase:
+    return Phrase(text, {"integration": str(integration), "detail": detail})

@@ -11,7 +11,9 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 from enum import StrEnum
-from typing import ClassVar
+from typing import Any, ClassVar
+
+from django.utils.translation import pgettext_lazy
 
 
 class Operation(StrEnum):
@@ -25,29 +27,34 @@ class Operation(StrEnum):
     APPLY_TRANSACTION = "applyTransactionOnActivatedOrder"
 
 
-# Legal forms InfinitePay knows (COM_OR_PER), with InfinitePay's own German labels, as
-# OroCommerce offers them. ("Sonst. KapitalGes" maps to the code of "other partnership": that
-# is the code the public record shows.)
-LEGAL_FORMS: tuple[tuple[str, str], ...] = (
-    ("ag", "AG"),
-    ("eg", "eG"),
-    ("ek", "EK"),
-    ("ev", "e.V."),
-    ("freelancer", "Freelancer"),
-    ("gbr", "GbR"),
-    ("gmbh", "GmbH"),
-    ("gmbh_ig", "GmbH iG"),
-    ("gmbh_co_kg", "GmbH & Co. KG"),
-    ("kg", "KG"),
-    ("kgaa", "KgaA"),
-    ("ltd", "Ltd"),
-    ("ltd_co_kg", "Ltd co KG"),
-    ("ohg", "OHG"),
-    ("offtl_einrichtung", "öffl. Einrichtung"),
-    ("sonst_pers_ges", "Sonst. KapitalGes"),
-    ("stiftung", "Stiftung"),
-    ("ug", "UG"),
-    ("einzel", "Einzelunternehmen, Kleingewerbe, Handelsvetreter"),
+# Legal forms InfinitePay knows (COM_OR_PER): the code is what goes on the wire, the same in
+# every language. The labels are InfinitePay's own German ones as OroCommerce offers them,
+# which the German catalogue keeps word for word; English readers get them explained.
+# ("Sonst. KapitalGes" maps to the code of "other partnership": that is the code the public
+# record shows.)
+LEGAL_FORMS: tuple[tuple[str, Any], ...] = (
+    ("ag", pgettext_lazy("legal form", "AG (stock corporation)")),
+    ("eg", pgettext_lazy("legal form", "eG (registered cooperative)")),
+    ("ek", pgettext_lazy("legal form", "EK (registered merchant)")),
+    ("ev", pgettext_lazy("legal form", "e.V. (registered association)")),
+    ("freelancer", pgettext_lazy("legal form", "Freelancer")),
+    ("gbr", pgettext_lazy("legal form", "GbR (civil-law partnership)")),
+    ("gmbh", pgettext_lazy("legal form", "GmbH (limited liability company)")),
+    ("gmbh_ig", pgettext_lazy("legal form", "GmbH iG (limited company in formation)")),
+    ("gmbh_co_kg", pgettext_lazy("legal form", "GmbH & Co. KG (limited partnership)")),
+    ("kg", pgettext_lazy("legal form", "KG (limited partnership)")),
+    ("kgaa", pgettext_lazy("legal form", "KgaA (partnership limited by shares)")),
+    ("ltd", pgettext_lazy("legal form", "Ltd (private limited company)")),
+    ("ltd_co_kg", pgettext_lazy("legal form", "Ltd co KG (limited partnership)")),
+    ("ohg", pgettext_lazy("legal form", "OHG (general partnership)")),
+    ("offtl_einrichtung", pgettext_lazy("legal form", "Public institution")),
+    ("sonst_pers_ges", pgettext_lazy("legal form", "Other company")),
+    ("stiftung", pgettext_lazy("legal form", "Foundation")),
+    ("ug", pgettext_lazy("legal form", "UG (mini limited company)")),
+    (
+        "einzel",
+        pgettext_lazy("legal form", "Sole proprietor, small business, commercial agent"),
+    ),
 )
 LEGAL_FORM_CODES = frozenset(code for code, _ in LEGAL_FORMS)
 

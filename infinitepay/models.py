@@ -3,12 +3,15 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator, MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from checkout.validators import validate_xml_text
 from integrations.encryption import EncryptedTextField
 from integrations.models import Integration
 
 from .states import State, Step
+from .wording import describe
 
 SECRET_MAX_LENGTH = 255
 # A year: longer terms are no business terms, and a date that far ahead overflows.
@@ -21,64 +24,88 @@ class InfinitePayIntegration(Integration):
     type_key = "infinitepay"
 
     client_reference = models.CharField(
+        _("client reference"),
         max_length=255,
         validators=[validate_xml_text],
-        help_text="Your client reference at InfinitePay (CLIENT_REF); it also signs every request.",
+        help_text=_(
+            "Your client reference at InfinitePay (CLIENT_REF); it also signs every request."
+        ),
     )
     username = models.CharField(
+        _("username"),
         max_length=255,
         validators=[validate_xml_text],
-        help_text="The API user InfinitePay gave you (WS-Security username).",
+        help_text=_("The API user InfinitePay gave you (WS-Security username)."),
     )
     password = EncryptedTextField(
+        _("password"),
         validators=[MaxLengthValidator(SECRET_MAX_LENGTH), validate_xml_text],
-        help_text="The API user's password. Stored encrypted; leave blank to keep the saved one.",
+        help_text=_(
+            "The API user's password. Stored encrypted; leave blank to keep the saved one."
+        ),
     )
     secret = EncryptedTextField(
+        _("secret"),
         validators=[MaxLengthValidator(SECRET_MAX_LENGTH), validate_xml_text],
-        help_text="The shared secret for the security code (SECURITY_CD). Stored encrypted; "
-        "leave blank to keep the saved one.",
+        help_text=_(
+            "The shared secret for the security code (SECURITY_CD). Stored encrypted; "
+            "leave blank to keep the saved one."
+        ),
     )
     auto_capture = models.BooleanField(
-        "Auto-Capture",
+        _("Auto-Capture"),
         default=False,
-        help_text="Capture each order right after its reservation, without waiting for ops.",
+        help_text=_("Capture each order right after its reservation, without waiting for ops."),
     )
     auto_activation = models.BooleanField(
-        "Auto-Activation",
+        _("Auto-Activation"),
         default=False,
-        help_text="Activate the guarantee right after capture, with the planned delivery date. "
-        "Needs Auto-Capture. Leave off to activate by hand once the order ships.",
+        help_text=_(
+            "Activate the guarantee right after capture, with the planned delivery date. "
+            "Needs Auto-Capture. Leave off to activate by hand once the order ships."
+        ),
     )
     test_mode = models.BooleanField(
+        _("test mode"),
         default=False,
-        help_text="Send calls to InfinitePay's test endpoint instead of the live one "
-        "(INFINITEPAY_TEST_URL; in development, the sandbox).",
+        help_text=_(
+            "Send calls to InfinitePay's test endpoint instead of the live one "
+            "(INFINITEPAY_TEST_URL; in development, the sandbox)."
+        ),
     )
     debug_mode = models.BooleanField(
+        _("debug mode"),
         default=False,
-        help_text="Log every request and response (with password and security code removed).",
+        help_text=_("Log every request and response (with password and security code removed)."),
     )
     invoice_due_period = models.IntegerField(
+        _("invoice due period"),
         default=30,
         validators=[MinValueValidator(1), MaxValueValidator(MAX_PERIOD_DAYS)],
-        help_text="Days from the invoice date until payment is due (PAYMENT_TERMS).",
+        help_text=_("Days from the invoice date until payment is due (PAYMENT_TERMS)."),
     )
     shipping_duration = models.IntegerField(
+        _("shipping duration"),
         default=21,
         validators=[MinValueValidator(1), MaxValueValidator(MAX_PERIOD_DAYS)],
-        help_text="Days from the invoice date until delivery, used when activating automatically.",
+        help_text=_(
+            "Days from the invoice date until delivery, used when activating automatically."
+        ),
     )
 
     credentials_rejected_at = models.DateTimeField(
+        _("credentials rejected at"),
         null=True,
         blank=True,
         editable=False,
-        help_text="Set when InfinitePay rejected the credentials; cleared by the next good call.",
+        help_text=_(
+            "Set when InfinitePay rejected the credentials; cleared by the next good call."
+        ),
     )
 
     class Meta:
-        verbose_name = "InfinitePay integration"
+        verbose_name = _("InfinitePay integration")
+        verbose_name_plural = _("InfinitePay integrations")
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(
@@ -96,8 +123,10 @@ class InfinitePayIntegration(Integration):
         if self.auto_activation and not self.auto_capture:
             raise ValidationError(
                 {
-                    "auto_activation": "Auto-Activation needs Auto-Capture: InfinitePay only "
-                    "activates an order that has been captured."
+                    "auto_activation": _(
+                        "Auto-Activation needs Auto-Capture: InfinitePay only activates an "
+                        "order that has been captured."
+                    )
                 }
             )
 
@@ -111,65 +140,107 @@ class Guarantee(models.Model):
     """
 
     payment = models.OneToOneField(
-        "checkout.Payment", on_delete=models.PROTECT, related_name="guarantee"
+        "checkout.Payment",
+        on_delete=models.PROTECT,
+        related_name="guarantee",
+        verbose_name=_("payment"),
     )
     integration = models.ForeignKey(
-        InfinitePayIntegration, on_delete=models.PROTECT, related_name="guarantees"
+        InfinitePayIntegration,
+        on_delete=models.PROTECT,
+        related_name="guarantees",
+        verbose_name=_("integration"),
     )
     state = models.CharField(
+        _("state"),
         max_length=20,
         choices=State.choices,
         default=State.NEW,
         db_index=True,
     )
     order_id = models.CharField(
-        "ORDER_ID",
+        _("ORDER_ID"),
         max_length=64,
         unique=True,
-        help_text="Sent with every call for this payment, so a repeated call never counts twice.",
+        help_text=_(
+            "Sent with every call for this payment, so a repeated call never counts twice."
+        ),
     )
-    ref_no = models.CharField("REF_NO", max_length=64, blank=True, db_index=True)
-    debtor_id = models.CharField(max_length=64, blank=True)
-    guaranteed_amount = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
-    pending_step = models.CharField(max_length=20, choices=Step.choices, blank=True)
+    ref_no = models.CharField(_("REF_NO"), max_length=64, blank=True, db_index=True)
+    debtor_id = models.CharField(_("debtor ID"), max_length=64, blank=True)
+    guaranteed_amount = models.DecimalField(
+        _("guaranteed amount"), max_digits=12, decimal_places=2, null=True, blank=True
+    )
+    pending_step = models.CharField(
+        _("pending step"), max_length=20, choices=Step.choices, blank=True
+    )
     pending_since = models.DateTimeField(
-        null=True, blank=True, help_text="When the pending step was enqueued, or falls due."
+        _("pending since"),
+        null=True,
+        blank=True,
+        help_text=_("When the pending step was enqueued, or falls due."),
     )
-    step_in_flight = models.CharField(max_length=20, choices=Step.choices, blank=True)
-    in_flight_since = models.DateTimeField(null=True, blank=True)
-    attempts = models.PositiveIntegerField(default=0, help_text="Calls made for the current step.")
+    step_in_flight = models.CharField(
+        _("step in flight"), max_length=20, choices=Step.choices, blank=True
+    )
+    in_flight_since = models.DateTimeField(_("in flight since"), null=True, blank=True)
+    attempts = models.PositiveIntegerField(
+        _("attempts"), default=0, help_text=_("Calls made for the current step.")
+    )
     failed_step = models.CharField(
+        _("failed step"),
         max_length=20,
         choices=Step.choices,
         blank=True,
-        help_text="The step that failed; the state stays where it was. Retry clears it.",
+        help_text=_("The step that failed; the state stays where it was. Retry clears it."),
     )
     close_requested = models.BooleanField(
+        _("close requested"),
         default=False,
-        help_text="Ops asked to cancel a guarantee whose Reserve failed: check status decides "
-        "whether InfinitePay releases it or it is closed here.",
+        help_text=_(
+            "Ops asked to cancel a guarantee whose Reserve failed: check status decides "
+            "whether InfinitePay releases it or it is closed here."
+        ),
     )
     check_status_note = models.TextField(
-        blank=True, help_text="What the last check status said, as far as it can be read."
+        _("check status note"),
+        blank=True,
+        help_text=_(
+            "What the last check status concluded (stored in English, shown in the reader's "
+            "language)."
+        ),
+    )
+    check_status_detail = models.TextField(
+        _("check status answer"),
+        blank=True,
+        help_text=_("What InfinitePay answered to the last check status, as it came."),
     )
     corrected_debtor = models.JSONField(
-        default=dict, blank=True, help_text="The company data as InfinitePay corrected it."
+        _("corrected debtor"),
+        default=dict,
+        blank=True,
+        help_text=_("The company data as InfinitePay corrected it."),
     )
     failure_reason = models.CharField(
+        _("failure reason"),
         max_length=100,
         blank=True,
-        help_text="Why the step failed, as ops read it (translated when shown).",
+        help_text=_("Why the step failed (stored in English, shown in the reader's language)."),
     )
-    last_error_code = models.CharField(max_length=64, blank=True)
+    last_error_code = models.CharField(_("last error code"), max_length=64, blank=True)
     last_error_message = models.TextField(
-        blank=True, help_text="What InfinitePay or the connection said, as it came (redacted)."
+        _("last error message"),
+        blank=True,
+        help_text=_("What InfinitePay or the connection said, as it came (redacted)."),
     )
-    next_retry_at = models.DateTimeField(null=True, blank=True)
-    delivery_date = models.DateField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    next_retry_at = models.DateTimeField(_("next retry at"), null=True, blank=True)
+    delivery_date = models.DateField(_("delivery date"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:
+        verbose_name = _("guarantee")
+        verbose_name_plural = _("guarantees")
         ordering = ["-created_at", "-id"]
         # One permission per ops action, so that a team may, say, retry but not cancel.
         permissions = [
@@ -192,39 +263,50 @@ class Guarantee(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"Guarantee {self.order_id} ({State(self.state).label})"
+        return _("Guarantee %(order_id)s (%(state)s)") % {
+            "order_id": self.order_id,
+            "state": State(self.state).label,
+        }
 
 
 class ApiCall(models.Model):
     """One call to InfinitePay, successful or not: the audit trail of a guarantee."""
 
     class Outcome(models.TextChoices):
-        APPROVED = "approved", "Approved"
-        DENIED = "denied", "Denied"
-        TRANSIENT = "transient", "Transient failure"
-        AUTH_FAILED = "auth_failed", "Credentials rejected"
-        REJECTED = "rejected", "Request rejected"
-        MALFORMED = "malformed", "Malformed answer"
+        APPROVED = "approved", _("Approved")
+        DENIED = "denied", _("Denied")
+        TRANSIENT = "transient", _("Transient failure")
+        AUTH_FAILED = "auth_failed", _("Credentials rejected")
+        REJECTED = "rejected", _("Request rejected")
+        MALFORMED = "malformed", _("Malformed answer")
 
-    guarantee = models.ForeignKey(Guarantee, on_delete=models.CASCADE, related_name="api_calls")
-    operation = models.CharField(max_length=40)
-    step = models.CharField(max_length=20, choices=Step.choices)
-    attempt = models.PositiveIntegerField()
-    outcome = models.CharField(max_length=16, choices=Outcome.choices)
-    url = models.CharField(max_length=255, blank=True)
-    request_xml = models.TextField(blank=True, help_text="Password and security code removed.")
-    response_xml = models.TextField(blank=True)
-    http_status = models.PositiveSmallIntegerField(null=True, blank=True)
-    provider_status = models.CharField(max_length=8, blank=True)
-    error_codes = models.JSONField(default=list, blank=True)
-    error_messages = models.JSONField(default=list, blank=True)
-    duration_ms = models.PositiveIntegerField(default=0)
-    task_id = models.CharField(max_length=64, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    guarantee = models.ForeignKey(
+        Guarantee,
+        on_delete=models.CASCADE,
+        related_name="api_calls",
+        verbose_name=_("guarantee"),
+    )
+    operation = models.CharField(_("operation"), max_length=40)
+    step = models.CharField(_("step"), max_length=20, choices=Step.choices)
+    attempt = models.PositiveIntegerField(_("attempt"))
+    outcome = models.CharField(_("outcome"), max_length=16, choices=Outcome.choices)
+    url = models.CharField(_("URL"), max_length=255, blank=True)
+    request_xml = models.TextField(
+        _("request XML"), blank=True, help_text=_("Password and security code removed.")
+    )
+    response_xml = models.TextField(_("response XML"), blank=True)
+    http_status = models.PositiveSmallIntegerField(_("HTTP status"), null=True, blank=True)
+    provider_status = models.CharField(_("STATUS"), max_length=8, blank=True)
+    error_codes = models.JSONField(_("error codes"), default=list, blank=True)
+    error_messages = models.JSONField(_("error messages"), default=list, blank=True)
+    duration_ms = models.PositiveIntegerField(_("duration (ms)"), default=0)
+    task_id = models.CharField(_("task ID"), max_length=64, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True, db_index=True)
 
     class Meta:
         ordering = ["created_at", "id"]
-        verbose_name = "API call"
+        verbose_name = _("API call")
+        verbose_name_plural = _("API calls")
 
     def __str__(self) -> str:
         return f"{self.operation} #{self.attempt}: {self.get_outcome_display()}"
@@ -239,17 +321,22 @@ class GuaranteeEvent(models.Model):
     """
 
     class Kind(models.TextChoices):
-        STATE_CHANGED = "state_changed", "State changed"
-        STEP_FAILED = "step_failed", "Step failed"
-        STEP_REQUESTED = "step_requested", "Step requested"
-        SWEEPER = "sweeper", "Sweeper"
-        CHECK_STATUS = "check_status", "Check status"
-        DEBTOR_CORRECTED = "debtor_corrected", "Debtor data corrected"
+        STATE_CHANGED = "state_changed", _("State changed")
+        STEP_FAILED = "step_failed", _("Step failed")
+        STEP_REQUESTED = "step_requested", _("Step requested")
+        SWEEPER = "sweeper", _("Sweeper")
+        CHECK_STATUS = "check_status", pgettext_lazy("timeline event", "Check status")
+        DEBTOR_CORRECTED = "debtor_corrected", _("Debtor data corrected")
 
-    guarantee = models.ForeignKey(Guarantee, on_delete=models.CASCADE, related_name="events")
-    at = models.DateTimeField(default=timezone.now)
-    kind = models.CharField(max_length=20, choices=Kind.choices)
-    text = models.TextField()
+    guarantee = models.ForeignKey(
+        Guarantee, on_delete=models.CASCADE, related_name="events", verbose_name=_("guarantee")
+    )
+    at = models.DateTimeField(_("at"), default=timezone.now)
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    # The English msgid of what happened (infinitepay.wording), translated when shown, with
+    # its parameters apart: step and state codes, reasons, and raw text kept as it came.
+    text = models.TextField(_("text"))
+    params = models.JSONField(_("parameters"), default=dict, blank=True)
     # Who asked for it, when a person did (an ops operation); empty for the pipeline's own.
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -257,11 +344,14 @@ class GuaranteeEvent(models.Model):
         null=True,
         blank=True,
         related_name="+",
+        verbose_name=_("user"),
     )
 
     class Meta:
+        verbose_name = _("guarantee event")
+        verbose_name_plural = _("guarantee events")
         ordering = ["at", "id"]
         indexes = [models.Index(fields=["guarantee", "at"], name="guarantee_event_timeline")]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()}: {self.text}"
+        return f"{self.get_kind_display()}: {describe(self.text, self.params)}"

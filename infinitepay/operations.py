@@ -14,7 +14,8 @@ from datetime import date
 from enum import StrEnum
 
 from django.core.exceptions import ValidationError
-from django.utils import timezone
+from django.utils import formats, timezone
+from django.utils.translation import gettext, gettext_lazy, gettext_noop, pgettext_lazy
 
 from . import services
 from .models import Guarantee
@@ -33,7 +34,7 @@ class Operation(StrEnum):
 
     @property
     def label(self) -> str:
-        return self.value.replace("_", " ").capitalize()
+        return str(LABELS[self])
 
     @property
     def permission(self) -> str:
@@ -52,41 +53,79 @@ class Operation(StrEnum):
     @property
     def confirm_label(self) -> str:
         """The button that confirms it on its confirmation page."""
-        return CONFIRM_LABELS[self]
+        return str(CONFIRM_LABELS[self])
+
+    @property
+    def logged(self) -> str:
+        """What the admin's log of a guarantee keeps of it: a msgid, shown translated."""
+        return LOGGED[self]
 
     def label_for(self, guarantee: Guarantee) -> str:
         """The label ops read on a guarantee's page: what the operation does to this one."""
         if self == Operation.CANCEL and guarantee.state == State.ACTIVATION_DENIED:
-            return "Cancel to release the limit"
+            return gettext("Cancel to release the limit")
         if self == Operation.CANCEL and guarantee.state == State.NEW:
-            return "Cancel (check status, then release or close)"
+            return gettext("Cancel (check status, then release or close)")
         return self.label
 
 
+LABELS = {
+    Operation.RETRY: pgettext_lazy("operation", "Retry"),
+    Operation.CAPTURE: pgettext_lazy("operation", "Capture"),
+    Operation.ACTIVATE: pgettext_lazy("operation", "Activate"),
+    Operation.CANCEL: pgettext_lazy("operation", "Cancel"),
+    Operation.CHECK_STATUS: pgettext_lazy("operation", "Check status"),
+    Operation.APPLY_TRANSACTION: pgettext_lazy("operation", "Apply transaction"),
+    Operation.CORRECT_DEBTOR_DATA: pgettext_lazy("operation", "Correct debtor data"),
+}
+
 CONFIRM_LABELS = {
-    Operation.RETRY: "Yes, retry",
-    Operation.CAPTURE: "Yes, capture",
-    Operation.ACTIVATE: "Activate",
-    Operation.CANCEL: "Yes, cancel and release the limit",
-    Operation.CHECK_STATUS: "Yes, check the status",
-    Operation.APPLY_TRANSACTION: "Yes, apply the buyer's payment",
-    Operation.CORRECT_DEBTOR_DATA: "Correct and retry the Reserve",
+    Operation.RETRY: gettext_lazy("Yes, retry"),
+    Operation.CAPTURE: gettext_lazy("Yes, capture"),
+    Operation.ACTIVATE: gettext_lazy("Yes, activate"),
+    Operation.CANCEL: gettext_lazy("Yes, cancel and release the limit"),
+    Operation.CHECK_STATUS: gettext_lazy("Yes, check the status"),
+    Operation.APPLY_TRANSACTION: gettext_lazy("Yes, apply the buyer's payment"),
+    Operation.CORRECT_DEBTOR_DATA: gettext_lazy("Correct and retry the Reserve"),
+}
+
+# The admin's log keeps text as it is given: the English msgid, translated when shown.
+LOGGED = {
+    Operation.RETRY: gettext_noop("Retry requested."),
+    Operation.CAPTURE: gettext_noop("Capture requested."),
+    Operation.ACTIVATE: gettext_noop("Activate requested."),
+    Operation.CANCEL: gettext_noop("Cancel requested."),
+    Operation.CHECK_STATUS: gettext_noop("Check status requested."),
+    Operation.APPLY_TRANSACTION: gettext_noop("Apply transaction requested."),
+    Operation.CORRECT_DEBTOR_DATA: gettext_noop("Correct debtor data requested."),
 }
 
 # What each call does at InfinitePay, in plain words, for the confirmation pages.
 CALL_EFFECTS = {
-    Step.RESERVE: "InfinitePay checks the buyer and, if it approves, holds the amount against "
-    "the buyer's credit limit.",
-    Step.CAPTURE: "InfinitePay records the invoice amount as owed by the buyer; the buyer's "
-    "limit stays held until activation.",
-    Step.ACTIVATE: "InfinitePay guarantees the invoice from the delivery date given, or denies "
-    "it (the amount then still holds the buyer's limit until it is canceled).",
-    Step.CANCEL: "InfinitePay releases the buyer's limit by the amount held; the payment "
-    "becomes Canceled and the buyer may pay the order another way.",
-    Step.APPLY_TRANSACTION: "InfinitePay records that the buyer paid the invoice: the "
-    "guarantee is settled and the amount no longer counts against the buyer's limit.",
-    Step.CHECK_STATUS: "InfinitePay only says whether it holds the order; nothing changes "
-    "there. A Reserve it confirms is taken over here.",
+    Step.RESERVE: gettext_lazy(
+        "InfinitePay checks the buyer and, if it approves, holds the amount against the "
+        "buyer's credit limit."
+    ),
+    Step.CAPTURE: gettext_lazy(
+        "InfinitePay records the invoice amount as owed by the buyer; the buyer's limit stays "
+        "held until activation."
+    ),
+    Step.ACTIVATE: gettext_lazy(
+        "InfinitePay guarantees the invoice from the delivery date given, or denies it (the "
+        "amount then still holds the buyer's limit until it is canceled)."
+    ),
+    Step.CANCEL: gettext_lazy(
+        "InfinitePay releases the buyer's limit by the amount held; the payment becomes "
+        "Canceled and the buyer may pay the order another way."
+    ),
+    Step.APPLY_TRANSACTION: gettext_lazy(
+        "InfinitePay records that the buyer paid the invoice: the guarantee is settled and the "
+        "amount no longer counts against the buyer's limit."
+    ),
+    Step.CHECK_STATUS: gettext_lazy(
+        "InfinitePay only says whether it holds the order; nothing changes there. A Reserve it "
+        "confirms is taken over here."
+    ),
 }
 
 
@@ -186,10 +225,11 @@ def _delivery_date_refusal(delivery_date: date | None, *, placed_on: date) -> st
     """Why a delivery date cannot be real for an order placed on `placed_on`, or ""."""
     if delivery_date is None:
         return ""
+    day = formats.date_format(delivery_date, "SHORT_DATE_FORMAT")
     if delivery_date > timezone.localdate():
-        return f"Delivered on {delivery_date}, which is in the future."
+        return gettext("Delivered on %(day)s, which is in the future.") % {"day": day}
     if delivery_date < placed_on:
-        return f"Delivered on {delivery_date}, before the order was placed."
+        return gettext("Delivered on %(day)s, before the order was placed.") % {"day": day}
     return ""
 
 

@@ -10,17 +10,19 @@ from django.contrib.admin.models import LogEntry
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import Avg, Count, Min, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce, TruncDate, TruncHour
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.timesince import timesince
+from django.utils.translation import gettext, gettext_lazy, ngettext
 
 from checkout.models import Order, Payment
 
+from . import wording
 from .models import ApiCall, Guarantee, GuaranteeEvent, InfinitePayIntegration
 from .states import State, Step
 
 BUYER_WORDS = {
-    State.DECLINED: "InfinitePay could not guarantee this invoice",
-    State.ACTIVATION_DENIED: "InfinitePay did not guarantee the invoice",
+    State.DECLINED: gettext_lazy("InfinitePay could not guarantee this invoice"),
+    State.ACTIVATION_DENIED: gettext_lazy("InfinitePay did not guarantee the invoice"),
 }
 
 
@@ -35,7 +37,10 @@ def payment_status(*, payment: Payment) -> str:
     guarantee = Guarantee.objects.filter(payment=payment).only("state").first()
     if guarantee is None:
         return words
-    return f"{words}: {BUYER_WORDS.get(State(guarantee.state), '')}."
+    reason = BUYER_WORDS.get(State(guarantee.state))
+    if reason is None:
+        return words
+    return gettext("%(status)s: %(reason)s.") % {"status": words, "reason": reason}
 
 
 # --- The back office ---------------------------------------------------------------------
@@ -111,22 +116,40 @@ def _health_line(
 ) -> str:
     problems = []
     if rejected_at is not None:
-        problems.append(f"credentials rejected {_ago(rejected_at, now)}")
+        problems.append(gettext("credentials rejected %(ago)s") % {"ago": _ago(rejected_at, now)})
     if failed:
-        problems.append(f"{failed} failed step(s)")
+        problems.append(
+            ngettext("%(count)s failed step", "%(count)s failed steps", failed)
+            % {"count": _number(failed)}
+        )
     if recent_errors:
-        problems.append(f"{recent_errors} error(s) in the last hour")
+        problems.append(
+            ngettext(
+                "%(count)s error in the last hour",
+                "%(count)s errors in the last hour",
+                recent_errors,
+            )
+            % {"count": _number(recent_errors)}
+        )
     if last_success is None:
-        success = "no successful call yet"
+        success = gettext("no successful call yet")
     else:
-        success = f"last successful call {_ago(last_success, now)}"
-    return " · ".join(["Problem: " + ", ".join(problems) if problems else "OK", success])
+        success = gettext("last successful call %(ago)s") % {"ago": _ago(last_success, now)}
+    if problems:
+        health = gettext("Problem: %(problems)s") % {"problems": ", ".join(problems)}
+    else:
+        health = gettext("OK")
+    return " · ".join([health, success])
 
 
 def _ago(moment: datetime, now: datetime) -> str:
     if now - moment < timedelta(minutes=1):
-        return "just now"
-    return f"{timesince(moment, now, depth=1)} ago"
+        return gettext("just now")
+    return gettext("%(time)s ago") % {"time": timesince(moment, now, depth=1)}
+
+
+def _number(count: int) -> str:
+    return formats.number_format(count, use_l10n=True, force_grouping=True)
 
 
 # --- A guarantee's timeline ----------------------------------------------------------------
@@ -139,7 +162,8 @@ class TimelineEntry:
     at: datetime
     kind: str  # "placed", "call", "event" or "ops"
     title: str
-    text: str = ""
+    text: str = ""  # in the reader's language
+    detail: str = ""  # what InfinitePay or the connection said, as it came
     who: str = ""  # the person who asked for it; empty for the pipeline's own doing
     call: ApiCall | None = None
 
@@ -154,8 +178,9 @@ def guarantee_timeline(*, guarantee: Guarantee) -> list[TimelineEntry]:
         TimelineEntry(
             at=guarantee.created_at,
             kind="placed",
-            title="Order placed",
-            text="Guarantee NEW; Reserve queued.",
+            title=gettext("Order placed"),
+            text=gettext("Guarantee %(state)s; %(step)s queued.")
+            % {"state": State.NEW.label, "step": Step.RESERVE.label},
         )
     ]
     entries += [
@@ -167,7 +192,8 @@ def guarantee_timeline(*, guarantee: Guarantee) -> list[TimelineEntry]:
             at=event.at,
             kind="event",
             title=event.get_kind_display(),
-            text=event.text,
+            text=wording.describe(event.text, event.params),
+            detail=str(event.params.get("detail", "")),
             who=event.user.get_username() if event.user else "",
         )
         for event in GuaranteeEvent.objects.filter(guarantee=guarantee).select_related("user")
@@ -176,8 +202,9 @@ def guarantee_timeline(*, guarantee: Guarantee) -> list[TimelineEntry]:
         TimelineEntry(
             at=entry.action_time,
             kind="ops",
-            title="Ops action",
-            text=entry.get_change_message(),
+            title=gettext("Ops action"),
+            # Operations log their msgid (operations.LOGGED); Django's own are JSON it reads.
+            text=wording.describe(entry.get_change_message()),
             who=str(entry.user),
         )
         for entry in LogEntry.objects.filter(

@@ -20,6 +20,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from checkout.models import Payment
 from checkout.services import set_payment_status
@@ -73,11 +74,12 @@ def request_step(*, guarantee_id: int, step: Step, delivery_date: date | None = 
         transition_for(step, state)
         if guarantee.failed_step and step != Step.CANCEL:
             raise InvalidTransition(
-                f"{guarantee.get_failed_step_display()} failed: Retry it, or Cancel the guarantee."
+                gettext("%(step)s failed: Retry it, or Cancel the guarantee.")
+                % {"step": guarantee.get_failed_step_display()}
             )
     if guarantee.pending_step or guarantee.step_in_flight:
         busy = guarantee.pending_step or guarantee.step_in_flight
-        raise StepInProgress(f"{busy.replace('_', ' ').capitalize()} is already under way.")
+        raise StepInProgress(gettext("%(step)s is already under way.") % {"step": Step(busy).label})
     if step == Step.ACTIVATE and delivery_date is not None:
         guarantee.delivery_date = delivery_date
     if step == Step.CANCEL:
@@ -97,9 +99,11 @@ def retry_guarantee(*, guarantee_id: int) -> Guarantee:
     """Run a failed step again, with a fresh count of attempts; the same ORDER_ID is sent."""
     guarantee = _lock(guarantee_id)
     if not guarantee.failed_step:
-        raise InvalidTransition("Only a failed step can be retried; nothing has failed here.")
+        raise InvalidTransition(
+            gettext("Only a failed step can be retried; nothing has failed here.")
+        )
     if guarantee.pending_step or guarantee.step_in_flight:
-        raise StepInProgress("A step is already under way.")
+        raise StepInProgress(gettext("A step is already under way."))
     step = Step(guarantee.failed_step)
     _clear_failure(guarantee)
     _ask_for(guarantee, step)
@@ -112,7 +116,9 @@ def correct_debtor_data(*, guarantee_id: int, email: str, legal_form: str) -> Gu
     """Correct the e-mail and legal form a failed Reserve sent, and run Reserve again."""
     guarantee = _lock(guarantee_id)
     if guarantee.state != State.NEW or guarantee.failed_step != Step.RESERVE:
-        raise InvalidTransition("Debtor data can be corrected only when Reserve has failed.")
+        raise InvalidTransition(
+            gettext("Debtor data can be corrected only when Reserve has failed.")
+        )
     payment = guarantee.payment
     # Checked by the form the buyer filled in at checkout (raises ValidationError).
     payment.method_data = registry.get_method_type(payment.method).clean_method_data(
@@ -122,7 +128,8 @@ def correct_debtor_data(*, guarantee_id: int, email: str, legal_form: str) -> Gu
     record_event(
         guarantee_id=guarantee.pk,
         kind=Kind.DEBTOR_CORRECTED,
-        text=f"Debtor data corrected: {email}, legal form {legal_form}; Reserve asked for again.",
+        text=wording.DEBTOR_CORRECTED,
+        params={"email": email, "legal_form": legal_form},
     )
     _clear_failure(guarantee)
     _ask_for(guarantee, Step.RESERVE)
@@ -329,9 +336,13 @@ def _record_error(
             return _retry_later(guarantee, step, outcome)
         # A check that failed settles nothing; what it was asked to settle stays for ops.
         guarantee.close_requested = False
-        guarantee.check_status_note = f"Check status failed: {error.message}"
+        guarantee.check_status_note = wording.CHECK_STATUS_FAILED
+        guarantee.check_status_detail = error.message
         record_event(
-            guarantee_id=guarantee.pk, kind=Kind.CHECK_STATUS, text=guarantee.check_status_note
+            guarantee_id=guarantee.pk,
+            kind=Kind.CHECK_STATUS,
+            text=wording.CHECK_STATUS_FAILED,
+            params={"detail": error.message},
         )
         if guarantee.state == State.NEW and not guarantee.failed_step:
             _fail(guarantee, Step.RESERVE, wording.CHECK_STATUS_FAILED, error.message)
@@ -495,9 +506,13 @@ def _reconcile(guarantee: Guarantee, result: Result) -> None:
         said += f", ADD_INFO {result.add_info!r}"
     if result.errors:
         said += f" ({_said(result)})"
-    guarantee.check_status_note = f"Check status: {found.value} ({said})"
+    guarantee.check_status_note = wording.CHECK_FINDINGS[found]
+    guarantee.check_status_detail = said
     record_event(
-        guarantee_id=guarantee.pk, kind=Kind.CHECK_STATUS, text=guarantee.check_status_note
+        guarantee_id=guarantee.pk,
+        kind=Kind.CHECK_STATUS,
+        text=guarantee.check_status_note,
+        params={"detail": said},
     )
     state = State(guarantee.state)
     close = guarantee.close_requested
@@ -512,7 +527,8 @@ def _reconcile(guarantee: Guarantee, result: Result) -> None:
             record_event(
                 guarantee_id=guarantee.pk,
                 kind=Kind.STATE_CHANGED,
-                text="NEW → RESERVED: InfinitePay holds the order; Cancel releases it.",
+                text=wording.ADOPTED_TO_CANCEL,
+                params={"from_state": State.NEW, "to_state": State.RESERVED},
             )
             guarantee.state = State.RESERVED
             _ask_for(guarantee, Step.CANCEL)
@@ -525,9 +541,7 @@ def _reconcile(guarantee: Guarantee, result: Result) -> None:
         _move(guarantee, State.CANCELED)
         return
     if close:
-        guarantee.check_status_note += (
-            ". Not closed: InfinitePay's answer does not say it holds nothing; ask InfinitePay."
-        )
+        guarantee.check_status_note = wording.CHECK_NOT_CLOSED
     if not guarantee.failed_step:
         _fail(guarantee, Step.RESERVE, wording.RESERVE_NOT_CONFIRMED, said)
 
@@ -555,7 +569,8 @@ def _move(guarantee: Guarantee, state: State) -> None:
         record_event(
             guarantee_id=guarantee.pk,
             kind=Kind.STATE_CHANGED,
-            text=f"{State(guarantee.state).label} → {State(state).label}",
+            text=wording.STATE_CHANGED,
+            params={"from_state": guarantee.state, "to_state": state},
         )
     guarantee.state = state
     guarantee.attempts = 0
@@ -587,7 +602,10 @@ def _fail(guarantee: Guarantee, step: Step, reason: str, detail: str) -> None:
     guarantee.failure_reason = reason
     guarantee.last_error_message = detail
     record_event(
-        guarantee_id=guarantee.pk, kind=Kind.STEP_FAILED, text=f"{step.label}: {reason}: {detail}"
+        guarantee_id=guarantee.pk,
+        kind=Kind.STEP_FAILED,
+        text=wording.STEP_FAILED,
+        params={"step": step, "reason": reason, "detail": detail},
     )
     logger.warning("Guarantee %s: %s failed: %s: %s", guarantee.order_id, step, reason, detail)
 
@@ -699,7 +717,8 @@ def sweep_guarantees(*, now: datetime | None = None) -> SweepReport:
                 record_event(
                     guarantee_id=guarantee_id,
                     kind=Kind.SWEEPER,
-                    text=f"{Step(step).label} enqueued again: it waited too long.",
+                    text=wording.REQUEUED,
+                    params={"step": step},
                 )
                 requeued += 1
     stuck = Guarantee.objects.filter(in_flight_since__lt=lease_cutoff).exclude(step_in_flight="")
@@ -713,7 +732,8 @@ def sweep_guarantees(*, now: datetime | None = None) -> SweepReport:
                 record_event(
                     guarantee_id=guarantee_id,
                     kind=Kind.SWEEPER,
-                    text=f"{Step(step).label} taken over: its worker stopped mid-step.",
+                    text=wording.TAKEN_OVER,
+                    params={"step": step},
                 )
                 taken_over += 1
     if requeued or taken_over:

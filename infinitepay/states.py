@@ -18,29 +18,30 @@ from __future__ import annotations
 from enum import StrEnum
 
 from django.db import models
+from django.utils.translation import pgettext_lazy
 
 
 class State(models.TextChoices):
-    NEW = "new", "NEW"
-    RESERVED = "reserved", "RESERVED"
-    CAPTURED = "captured", "CAPTURED"
-    ACTIVATED = "activated", "ACTIVATED"
-    SETTLED = "settled", "SETTLED"
-    DECLINED = "declined", "DECLINED"
-    ACTIVATION_DENIED = "activation_denied", "ACTIVATION DENIED"
-    CANCELED = "canceled", "CANCELED"
+    NEW = "new", pgettext_lazy("guarantee state", "NEW")
+    RESERVED = "reserved", pgettext_lazy("guarantee state", "RESERVED")
+    CAPTURED = "captured", pgettext_lazy("guarantee state", "CAPTURED")
+    ACTIVATED = "activated", pgettext_lazy("guarantee state", "ACTIVATED")
+    SETTLED = "settled", pgettext_lazy("guarantee state", "SETTLED")
+    DECLINED = "declined", pgettext_lazy("guarantee state", "DECLINED")
+    ACTIVATION_DENIED = "activation_denied", pgettext_lazy("guarantee state", "ACTIVATION DENIED")
+    CANCELED = "canceled", pgettext_lazy("guarantee state", "CANCELED")
 
 
 class Step(models.TextChoices):
     """A provider call that moves a guarantee (check status only reconciles); each one's
     operation, request, transition and permission are in `infinitepay.steps`."""
 
-    RESERVE = "reserve", "Reserve"
-    CAPTURE = "capture", "Capture"
-    ACTIVATE = "activate", "Activate"
-    CANCEL = "cancel", "Cancel"
-    APPLY_TRANSACTION = "apply_transaction", "Apply transaction"
-    CHECK_STATUS = "check_status", "Check status"
+    RESERVE = "reserve", pgettext_lazy("guarantee step", "Reserve")
+    CAPTURE = "capture", pgettext_lazy("guarantee step", "Capture")
+    ACTIVATE = "activate", pgettext_lazy("guarantee step", "Activate")
+    CANCEL = "cancel", pgettext_lazy("guarantee step", "Cancel")
+    APPLY_TRANSACTION = "apply_transaction", pgettext_lazy("guarantee step", "Apply transaction")
+    CHECK_STATUS = "check_status", pgettext_lazy("guarantee step", "Check status")
 
 
 def next_automatic_step(state: State, *, auto_capture: bool, auto_activation: bool) -> Step | None:

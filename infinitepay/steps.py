@@ -12,6 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
+from django.utils.translation import gettext_lazy
+
 from . import order_data
 from .messages import Operation, Request
 from .models import Guarantee
@@ -112,8 +114,21 @@ def can(step: Step, state: State) -> bool:
     return state in STEPS[step].sources
 
 
+# Why a step does not fit a state, one sentence per step (each language words it its way).
+REFUSALS = {
+    Step.RESERVE: gettext_lazy("Cannot reserve a guarantee in state %(state)s."),
+    Step.CAPTURE: gettext_lazy("Cannot capture a guarantee in state %(state)s."),
+    Step.ACTIVATE: gettext_lazy("Cannot activate a guarantee in state %(state)s."),
+    Step.CANCEL: gettext_lazy("Cannot cancel a guarantee in state %(state)s."),
+    Step.APPLY_TRANSACTION: gettext_lazy(
+        "Cannot apply a transaction to a guarantee in state %(state)s."
+    ),
+    Step.CHECK_STATUS: gettext_lazy("Cannot check the status of a guarantee in state %(state)s."),
+}
+
+
 def transition_for(step: Step, state: State) -> StepSpec:
     """Return the entry of `step` if `state` allows it, or raise InvalidTransition."""
     if not can(step, state):
-        raise InvalidTransition(f"Cannot {step.label.lower()} a guarantee in state {state.label}.")
+        raise InvalidTransition(REFUSALS[step] % {"state": state.label})
     return STEPS[step]

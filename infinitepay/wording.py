@@ -26,7 +26,8 @@ from .errors import (
     RequestRejected,
     ServiceDescriptionUnreadable,
 )
-from .states import State, Step
+from .messages import LEGAL_FORMS
+from .states import Holding, State, Step
 
 # Why a step failed, beyond the errors' own reasons (infinitepay.errors).
 DECLINED = gettext_noop("Declined by InfinitePay")
@@ -35,6 +36,31 @@ CHECK_STATUS_FAILED = gettext_noop("Check status failed")
 ABANDONED = gettext_noop("Started again and again without finishing")
 UNEXPECTED = gettext_noop("An error of ours around the call")
 NOT_RECORDED = gettext_noop("The failure could not be recorded in full")
+
+# What the last check status concluded (Guarantee.check_status_note).
+CHECK_FINDINGS = {
+    Holding.HOLDS: gettext_noop("Check status: InfinitePay holds the order"),
+    Holding.HOLDS_NOTHING: gettext_noop("Check status: not found at InfinitePay"),
+    Holding.UNKNOWN: gettext_noop(
+        "Check status: InfinitePay's answer does not say whether it holds the order"
+    ),
+}
+CHECK_NOT_CLOSED = gettext_noop(
+    "Check status: InfinitePay's answer does not say it holds nothing, so the guarantee was "
+    "not closed; ask InfinitePay"
+)
+
+# What happened to a guarantee (GuaranteeEvent.text), filled in from the event's parameters.
+STATE_CHANGED = gettext_noop("%(from_state)s → %(to_state)s")
+ADOPTED_TO_CANCEL = gettext_noop(
+    "%(from_state)s → %(to_state)s: InfinitePay holds the order; Cancel releases it."
+)
+STEP_FAILED = gettext_noop("%(step)s failed: %(reason)s")
+DEBTOR_CORRECTED = gettext_noop(
+    "Debtor data corrected: %(email)s, legal form %(legal_form)s; Reserve asked for again."
+)
+REQUEUED = gettext_noop("%(step)s enqueued again: it waited too long.")
+TAKEN_OVER = gettext_noop("%(step)s taken over: its worker stopped mid-step.")
 
 # Every reason a step is marked failed for, in the order the guarantees list offers them.
 FAILURE_REASONS: tuple[str, ...] = (
@@ -65,7 +91,8 @@ def describe(msgid: str, params: Mapping[str, Any] | None = None) -> str:
     """A stored msgid with its parameters, in the reader's language.
 
     Parameters named after what they hold are shown in words too: `step`, `state`,
-    `from_state` and `to_state` by their labels, `reason` as a failure reason.
+    `from_state` and `to_state` by their labels, `reason` as a failure reason, `legal_form`
+    by its label. A `detail` (raw text) is for the caller to show beside, as it came.
     """
     text = gettext(msgid) if msgid else ""
     if not params:
@@ -87,4 +114,6 @@ def _word(name: str, value: Any) -> Any:
         return State(value).label
     if name == "reason":
         return failure_reason(value)
+    if name == "legal_form":
+        return dict(LEGAL_FORMS).get(value, value)
     return value

@@ -5,6 +5,7 @@ from decimal import Decimal
 from django import template
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
+from django.utils.translation import gettext, gettext_noop
 from lxml import etree
 
 from backoffice.money import format_money
@@ -54,19 +55,21 @@ def badge(text: str, colour: str) -> SafeString:
 @register.filter
 def state_badge(state: str) -> SafeString:
     state = State(state)
-    return badge(state.label, STATE_COLOURS[state])
+    return badge(str(state.label), STATE_COLOURS[state])
 
 
 @register.filter
 def failed_badge(step: str) -> SafeString:
     """The failed mark beside the state: which step failed."""
-    return badge(f"{step.replace('_', ' ')} failed".upper(), RED) if step else SafeString("")
+    if not step:
+        return SafeString("")
+    return badge((gettext("%(step)s failed") % {"step": Step(step).label}).upper(), RED)
 
 
 @register.filter
 def outcome_badge(outcome: str) -> SafeString:
     outcome = ApiCall.Outcome(outcome)
-    return badge(outcome.label, OUTCOME_COLOURS[outcome])
+    return badge(str(outcome.label), OUTCOME_COLOURS[outcome])
 
 
 @register.filter
@@ -77,7 +80,7 @@ def failure_reason(reason: str) -> str:
 
 @register.filter
 def money(amount: Decimal, currency: str) -> str:
-    """`{{ amount|money:currency }}`: e.g. "1,197.02 EUR"."""
+    """`{{ amount|money:currency }}`: "€1,197.02" in English, "1.197,02 €" in German."""
     return format_money(amount, currency)
 
 
@@ -85,11 +88,11 @@ def money(amount: Decimal, currency: str) -> str:
 def call_outcome_badge(call: ApiCall) -> SafeString:
     """A call's outcome; a check status that found nothing says so, it denied nothing."""
     if call.step == Step.CHECK_STATUS and call.outcome == ApiCall.Outcome.DENIED:
-        return badge(NOTHING_HELD, GREY)
+        return badge(gettext(NOTHING_HELD), GREY)
     return outcome_badge(call.outcome)
 
 
-NOTHING_HELD = "Not found at InfinitePay"
+NOTHING_HELD = gettext_noop("Not found at InfinitePay")
 
 
 @register.filter

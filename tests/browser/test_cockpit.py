@@ -85,7 +85,7 @@ def test_ops_find_a_failed_step_on_the_dashboard_retry_it_and_watch_it_through(
     expect(tiles.locator(".tile.alarm", has_text="Failed steps")).to_contain_text("1")
     expect(page.locator("#calls-chart svg")).to_be_visible()
     expect(page.locator("#orders-chart svg")).to_be_visible()
-    expect(page.locator("#integrations-health")).to_contain_text("Problem: 1 failed step(s)")
+    expect(page.locator("#integrations-health")).to_contain_text("Problem: 1 failed step,")
     screenshot(page, "dashboard")
 
     # Failed steps by reason: the reason leads to its guarantees, the order to its page.

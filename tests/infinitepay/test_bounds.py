@@ -7,7 +7,7 @@ import pytest
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.db import IntegrityError
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import formats, timezone
 
 from checkout.models import Order
 from infinitepay.models import Guarantee, InfinitePayIntegration
@@ -135,8 +135,8 @@ def test_a_delivery_date_in_the_future_is_a_form_error(admin_client, captured):
     )
     assert response.status_code == 200
     assert date_errors(response) == [
-        f"Delivered on {tomorrow}, which is in the future: give the day the goods reached the "
-        "buyer."
+        f"Delivered on {formats.date_format(tomorrow)}, which is in the future: give the day the "
+        "goods reached the buyer."
     ]
     assert said(response)[0].startswith("Activate: nothing queued.")
     assert_not_activated(guarantee)
@@ -150,7 +150,8 @@ def test_a_delivery_date_before_the_order_was_placed_is_a_form_error(admin_clien
     )
     assert response.status_code == 200
     assert date_errors(response) == [
-        f"Delivered on {too_early}, before the order was placed ({guarantee.payment.order.number})."
+        f"Delivered on {formats.date_format(too_early)}, before the order was placed "
+        f"({guarantee.payment.order.number})."
     ]
     assert_not_activated(guarantee)
 
@@ -182,7 +183,8 @@ def test_activating_in_bulk_refuses_a_date_before_any_of_the_orders(admin_client
     )
     assert response.status_code == 200
     assert date_errors(response) == [
-        f"Delivered on {yesterday}, before the order was placed ({newer.payment.order.number})."
+        f"Delivered on {formats.date_format(yesterday)}, before the order was placed "
+        f"({newer.payment.order.number})."
     ]
     assert_not_activated(older, newer)
 

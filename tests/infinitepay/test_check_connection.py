@@ -71,7 +71,7 @@ def test_a_missing_service_description_is_said_so(admin_client, sandbox):
     response = admin_client.post(check)
 
     [message] = get_messages(response.wsgi_request)
-    assert str(message).startswith("EU shop: InfinitePay's service description could not be read: ")
+    assert str(message).startswith("EU shop: InfinitePay's service description could not be read (")
     assert "404" in str(message) and message.level_tag == "error"
     assert sandbox.calls()["total"] == 0  # nothing was sent without the contract
 

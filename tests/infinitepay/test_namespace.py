@@ -44,7 +44,8 @@ def test_orders_go_every_step_in_the_namespace_the_wsdl_states(
     assert guarantee.state == State.ACTIVATED
 
     guarantee = act(guarantee, Operation.CHECK_STATUS, capture)
-    assert guarantee.check_status_note.startswith("Check status: holds")
+    assert guarantee.check_status_note == "Check status: InfinitePay holds the order"
+    assert guarantee.check_status_detail.startswith("STATUS '1', REF_NO ")
     guarantee = act(guarantee, Operation.APPLY_TRANSACTION, capture)
     assert guarantee.state == State.SETTLED
     assert sandbox.order(guarantee.order_id)["state"] == "SETTLED"

@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 from django.db import connection
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from checkout import selectors as checkout_selectors
 from checkout.models import Payment
@@ -18,6 +18,7 @@ from infinitepay.messages import Operation as Operation_
 from infinitepay.models import ApiCall, Guarantee, InfinitePayIntegration
 from infinitepay.operations import Operation
 from infinitepay.states import State, Step
+from infinitepay.wording import describe
 from sandbox.accounts import DENIED_AT_ACTIVATION, DENIED_AT_RESERVE
 
 pytestmark = pytest.mark.django_db
@@ -155,7 +156,8 @@ def test_check_status_keeps_what_a_decline_said(place, infinitepay, act, buyer):
     guarantee = act(guarantee, Operation.CHECK_STATUS)
     assert guarantee.state == State.DECLINED
     assert guarantee.last_error_message == reason
-    assert guarantee.check_status_note.startswith("Check status: holds nothing")
+    assert guarantee.check_status_note == "Check status: not found at InfinitePay"
+    assert guarantee.check_status_detail.startswith("STATUS '0'")
 
 
 # --- A way out for ops and the buyer -----------------------------------------------------
@@ -266,16 +268,24 @@ def test_the_pipeline_writes_the_guarantees_story_as_events(place, infinitepay, 
     settings.INFINITEPAY_MAX_ATTEMPTS = 1
     sandbox.fail_next(["http_500", "http_500"])
     failed = place(infinitepay)
-    assert [(e.kind, e.text) for e in failed.events.all()] == [
-        ("step_failed", "Reserve: InfinitePay failed on its side: HTTP 500"),
-        ("check_status", failed.check_status_note),
+    # Each event keeps its msgid and parameters: what InfinitePay said as data, never words.
+    assert [(e.kind, e.text, e.params) for e in failed.events.all()] == [
+        (
+            "step_failed",
+            "%(step)s failed: %(reason)s",
+            {"step": "reserve", "reason": "InfinitePay failed on its side", "detail": "HTTP 500"},
+        ),
+        ("check_status", "Check status failed", {"detail": "HTTP 500"}),
     ]
     guarantee = place(automated(infinitepay))
-    assert [e.text for e in guarantee.events.filter(kind="state_changed")] == [
+    changes = guarantee.events.filter(kind="state_changed")
+    assert [describe(e.text, e.params) for e in changes] == [
         "NEW → RESERVED",
         "RESERVED → CAPTURED",
         "CAPTURED → ACTIVATED",
     ]
+    with translation.override("de"):
+        assert [describe(e.text, e.params) for e in changes][0] == "NEU → RESERVIERT"
 
 
 def test_an_approval_recorded_after_a_replaced_workers_failure_moves_on_with_no_failure(

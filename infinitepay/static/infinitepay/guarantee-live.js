@@ -14,6 +14,8 @@
   var delay = FIRST_DELAY;
   var lastChange = Date.now();
   var note = live.querySelector(".live-note");
+  // What the note says as the following ends, in the page's language (set by the template).
+  var said = live.dataset;
   if (note) {
     note.hidden = false;
   }
@@ -59,9 +61,9 @@
           delay = Math.min(delay * 1.5, LONGEST_DELAY);
         }
         if (!progress.under_way) {
-          stop("The step has ended.");
+          stop(said.ended);
         } else if (Date.now() - lastChange > GIVE_UP_AFTER) {
-          stop("No change for a quarter of an hour: reload the page to follow it again.");
+          stop(said.idle);
         } else {
           window.setTimeout(ask, delay);
         }
@@ -69,7 +71,7 @@
       .catch(function () {
         delay = LONGEST_DELAY;
         if (Date.now() - lastChange > GIVE_UP_AFTER) {
-          stop("The back office does not answer: reload the page to follow the step again.");
+          stop(said.unreachable);
         } else {
           window.setTimeout(ask, delay);
         }
