@@ -324,6 +324,7 @@ def order_list(request: BuyerRequest) -> HttpResponse:
         request,
         "checkout/order_list.html",
         {
+            # Each order with its payment status in a word or two ("Guaranteed by …").
             "rows": [
                 (order, selectors.payment_status_label(order.current_payment))
                 if order.current_payment
