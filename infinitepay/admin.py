@@ -235,7 +235,7 @@ class GuaranteeAdmin(ReadOnlyAdmin):
         (None, {"fields": ["order", "customer", "amount", "integration_link", "state"]}),
         (
             "InfinitePay",
-            {"fields": ["order_id", "ref_no", "debtor_id", "guaranteed_amount", "delivery_date"]},
+            {"fields": ["order_id", "ref_no", "debtor_id", "guaranteed", "delivery_date"]},
         ),
         (
             _("Pipeline"),
@@ -264,6 +264,7 @@ class GuaranteeAdmin(ReadOnlyAdmin):
         "attempts_at_step",
         "failure",
         "check_status_reading",
+        "guaranteed",
     ]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Guarantee]:
@@ -349,6 +350,12 @@ class GuaranteeAdmin(ReadOnlyAdmin):
     @admin.display(description=_("amount"), ordering="payment__amount")
     def amount(self, guarantee: Guarantee) -> str:
         return format_money(guarantee.payment.amount, guarantee.payment.currency)
+
+    @admin.display(description=_("guaranteed amount"))
+    def guaranteed(self, guarantee: Guarantee) -> str:
+        if guarantee.guaranteed_amount is None:
+            return "—"
+        return format_money(guarantee.guaranteed_amount, guarantee.payment.currency)
 
     @admin.display(description=_("age"), ordering="-created_at")
     def age(self, guarantee: Guarantee) -> str:

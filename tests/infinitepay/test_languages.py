@@ -180,3 +180,20 @@ def test_a_reserve_is_the_same_on_the_wire_in_german_and_in_english(place, infin
 
     assert b"offtl_einrichtung" in german_reserve  # the code, never a label in any language
     assert TIME_FIELDS.sub(rb"<\1/>", german_reserve) == TIME_FIELDS.sub(rb"<\1/>", english_reserve)
+
+
+def test_an_activated_guarantee_shows_its_amounts_as_german_writes_money(
+    admin_client, place, infinitepay
+):
+    infinitepay.auto_capture = infinitepay.auto_activation = True
+    infinitepay.save()
+    activated = place(infinitepay)
+    assert activated.state == State.ACTIVATED
+
+    page = german(admin_client, reverse("admin:infinitepay_guarantee_change", args=[activated.pk]))
+
+    assert "garantiert 68,86\xa0€" in page  # where it stands
+    assert "68.86" not in page  # no amount left in the machine's format
+    assert "AKTIVIERT" in page
+    assert "ERFASST → AKTIVIERT" in page  # the timeline's state changes, in German
+    assert english_left_in(page) == []
