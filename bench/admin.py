@@ -155,23 +155,37 @@ def constant_queries(client: Client, sample: dict[str, str]) -> str:
 
 
 def measure(client: Client, url: str, *, runs: int) -> tuple[float, str]:
-    """Fetch a page once untimed, then `runs` times; its median and a line of figures."""
+    """Fetch a page once untimed, then `runs` times; its median and a line of figures.
+
+    Beside the wall time (which a busy machine stretches), the CPU of a fetch: this process's
+    (the server's work; the test Client's share is small) and the PostgreSQL backend's."""
     with CaptureQueriesContext(connection) as queries:
         response = client.get(url)
     if response.status_code != 200:
         raise SystemExit(f"{url} answered {response.status_code}")
     count = len(queries)
     slowest = max(float(q["time"]) for q in queries.captured_queries) * 1000
-    timings = []
+    backend = backend_pid()
+    timings, cpu = [], []
+    database_before = harness.cpu_seconds(backend)
     for _ in range(runs):
-        started = time.perf_counter()
+        started, started_cpu = time.perf_counter(), time.process_time()
         client.get(url)
+        cpu.append((time.process_time() - started_cpu) * 1000)
         timings.append((time.perf_counter() - started) * 1000)
+    database = (harness.cpu_seconds(backend) - database_before) * 1000 / runs
     median = statistics.median(timings)
     return median, (
         f"median {median:6.1f} ms  p95 {harness.percentile(timings, 95):6.1f} ms  "
+        f"CPU {statistics.median(cpu):5.1f} + PostgreSQL {database:5.1f} ms  "
         f"{count:2d} queries, slowest {slowest:5.1f} ms"
     )
+
+
+def backend_pid() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        return cursor.fetchone()[0]
 
 
 def seed(rng: random.Random, *, orders: int) -> dict[str, str]:
