@@ -55,7 +55,7 @@ def test_an_admin_sets_up_infinitepay_in_test_mode_and_a_rule_for_it(
     page.fill("#id_name", "InfinitePay for German buyers")
     page.fill("#id_sort_order", "10")
     page.fill("#id_currency", "EUR")
-    page.get_by_text("Add another Rule destination").click()
+    page.get_by_text("Add another Destination").click()
     page.select_option("#id_destinations-0-country", "DE")
     page.select_option("#id_methods-0-integration", label="InfinitePay (test)")
     page.get_by_role("button", name="Save", exact=True).click()
@@ -63,7 +63,7 @@ def test_an_admin_sets_up_infinitepay_in_test_mode_and_a_rule_for_it(
     expect(page.locator(".messagelist")).to_contain_text("was added successfully")
     row = page.locator("#result_list tr", has_text="InfinitePay for German buyers")
     expect(row).to_contain_text("InfinitePay (test)")
-    expect(row.locator("td.field-destination_list")).to_have_text("DE")
+    expect(row.locator("td.field-destination_list")).to_have_text("Germany")
 
     integration = InfinitePayIntegration.objects.get(name="InfinitePay (test)")
     assert integration.test_mode and integration.auto_capture and integration.auto_activation
