@@ -73,6 +73,7 @@ def dashboard_view(request: HttpRequest) -> TemplateResponse:
     now = timezone.now()
     counts = selectors.guarantee_state_counts()
     attention = selectors.attention(now=now)
+    exposure = selectors.open_exposure(largest_debtors=LARGEST_DEBTORS)
     context = {
         **admin.site.each_context(request),
         "title": gettext("Dashboard"),
@@ -82,11 +83,10 @@ def dashboard_view(request: HttpRequest) -> TemplateResponse:
         "states_chart": states_chart(counts.by_state),
         **integration_calls_charts(selectors.calls_by_integration(hours=HOURS, now=now)),
         "exposure_chart": exposure_chart(
-            selectors.open_exposure(by="integration"),
-            title=gettext("Open exposure per integration"),
+            exposure.by_integration, title=gettext("Open exposure per integration")
         ),
         "debtors_chart": exposure_chart(
-            selectors.open_exposure(by="customer", limit=LARGEST_DEBTORS),
+            exposure.largest_debtors,
             title=gettext("Open exposure of the %(count)d largest debtors")
             % {"count": LARGEST_DEBTORS},
         ),

@@ -1,6 +1,7 @@
 """Reads of the guarantee pipeline."""
 
-from collections.abc import Collection
+from collections import defaultdict
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -14,7 +15,7 @@ from django.utils import formats, timezone
 from django.utils.timesince import timesince
 from django.utils.translation import gettext, gettext_lazy, ngettext
 
-from checkout.models import Order, Payment
+from checkout.models import Customer, Order, Payment
 
 from . import wording
 from .models import ApiCall, Guarantee, GuaranteeEvent, InfinitePayIntegration
@@ -451,19 +452,57 @@ class Exposure:
     amount: Decimal
 
 
-def open_exposure(*, by: str, limit: int | None = None) -> list[Exposure]:
-    """Open exposure by `by` ("integration" or "customer"), largest first, in one query."""
-    name = {"integration": "integration__name", "customer": "payment__order__customer__name"}[by]
+@dataclass(frozen=True)
+class OpenExposure:
+    """What guarantees reserved or captured, not yet activated, hold: two views of it."""
+
+    by_integration: list[Exposure]  # every integration, largest first
+    largest_debtors: list[Exposure]  # the companies holding the most, largest first
+
+
+def open_exposure(*, largest_debtors: int) -> OpenExposure:
+    """Open exposure per integration and of the largest debtors, from one grouped query.
+
+    The sums are grouped by ids (integration, company, currency), which needs no join to the
+    companies' names; the names of the few shown are read afterwards, one small query each.
+    """
+    held: dict[tuple[str, int, int], Decimal] = {}
     rows = (
         Guarantee.objects.filter(state__in=[State.RESERVED, State.CAPTURED])
-        .values(name, "payment__currency")
+        .values_list("payment__currency", "integration_id", "payment__order__customer_id")
         .annotate(amount=Sum("payment__amount"))
-        .order_by("-amount", name)
+        .order_by()
     )
-    return [
-        Exposure(name=row[name], currency=row["payment__currency"], amount=row["amount"])
-        for row in (rows[:limit] if limit else rows)
-    ]
+    for currency, integration_id, customer_id, amount in rows:
+        held[(currency, integration_id, customer_id)] = amount
+    per_integration: dict[tuple[int, str], Decimal] = defaultdict(Decimal)
+    per_customer: dict[tuple[int, str], Decimal] = defaultdict(Decimal)
+    for (currency, integration_id, customer_id), amount in held.items():
+        per_integration[(integration_id, currency)] += amount
+        per_customer[(customer_id, currency)] += amount
+    largest = sorted(per_customer.items(), key=lambda item: -item[1])[:largest_debtors]
+    integration_names = dict(
+        InfinitePayIntegration.objects.filter(pk__in={pk for pk, _ in per_integration}).values_list(
+            "pk", "name"
+        )
+    )
+    customer_names = dict(
+        Customer.objects.filter(pk__in={pk for (pk, _), _ in largest}).values_list("pk", "name")
+    )
+    return OpenExposure(
+        by_integration=_largest_first(
+            Exposure(name=integration_names[pk], currency=currency, amount=amount)
+            for (pk, currency), amount in per_integration.items()
+        ),
+        largest_debtors=_largest_first(
+            Exposure(name=customer_names[pk], currency=currency, amount=amount)
+            for (pk, currency), amount in largest
+        ),
+    )
+
+
+def _largest_first(exposures: Iterable[Exposure]) -> list[Exposure]:
+    return sorted(exposures, key=lambda exposure: (-exposure.amount, exposure.name))
 
 
 # --- The step under way or failed, as ops count it -------------------------------------------

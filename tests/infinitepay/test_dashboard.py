@@ -15,7 +15,7 @@ from checkout.models import Payment
 from infinitepay import selectors
 from infinitepay.models import ApiCall, Guarantee, InfinitePayIntegration
 from infinitepay.states import State, Step
-from tests.checkout.factories import PaymentFactory
+from tests.checkout.factories import BuyerFactory, OrderFactory, PaymentFactory
 from tests.factories import InfinitePayIntegrationFactory, StaffUserFactory
 from tests.infinitepay.factories import GuaranteeFactory
 
@@ -206,15 +206,27 @@ def test_open_exposure_sums_what_is_reserved_or_captured_not_yet_activated():
             payment=PaymentFactory(amount=Decimal(amount), currency="EUR"),
         )
 
-    by_integration = selectors.open_exposure(by="integration")
-    top_debtor = selectors.open_exposure(by="customer", limit=1)
+    exposure = selectors.open_exposure(largest_debtors=1)
 
-    assert [(row.name, row.amount) for row in by_integration] == [
-        ("EU shop", Decimal("350.00")),
-        ("UK shop", Decimal("300.00")),
+    assert [(row.name, row.currency, row.amount) for row in exposure.by_integration] == [
+        ("EU shop", "EUR", Decimal("350.00")),
+        ("UK shop", "EUR", Decimal("300.00")),
     ]
-    assert len(top_debtor) == 1
-    assert top_debtor[0].amount == Decimal("300.00")
+    (top_debtor,) = exposure.largest_debtors
+    assert top_debtor.amount == Decimal("300.00")  # each guarantee is its own company here
+
+    # A company buying through both integrations holds the sum of both.
+    buyer = BuyerFactory()
+    for integration, amount in [(eu, "400.00"), (uk, "500.00")]:
+        GuaranteeFactory(
+            integration=integration,
+            state=State.RESERVED,
+            payment=PaymentFactory(
+                order=OrderFactory(buyer=buyer), amount=Decimal(amount), currency="EUR"
+            ),
+        )
+    (top_debtor,) = selectors.open_exposure(largest_debtors=1).largest_debtors
+    assert (top_debtor.name, top_debtor.amount) == (buyer.customer.name, Decimal("900.00"))
 
 
 def test_the_dashboard_runs_the_same_queries_for_few_or_many_guarantees(admin_client):
