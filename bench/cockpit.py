@@ -98,6 +98,9 @@ def main() -> None:
             f"{harness.verdict(max(cockpit) <= COCKPIT_TARGET_MS)} "
             f"({cockpit[0]:.0f} ms, {cockpit[1]:.0f} ms)"
         )
+        print("  the dashboard's slowest queries:")
+        for line in slowest_queries(client, "/admin/dashboard/", count=4):
+            print(f"    {line}")
         quiet = Guarantee.objects.filter(state=State.ACTIVATED).exclude(pk=busy.pk).first()
         assert quiet is not None
         few, many = (
@@ -110,6 +113,14 @@ def main() -> None:
         )
         print(f"  company-name search uses the trigram index: {uses_trigram_index(sample)}")
         print(f"Load average at the end: {harness.load_average()}")
+
+
+def slowest_queries(client: Client, url: str, *, count: int) -> list[str]:
+    """The page's slowest queries: their time and the start of their SQL."""
+    with CaptureQueriesContext(connection) as queries:
+        client.get(url)
+    ranked = sorted(queries.captured_queries, key=lambda q: -float(q["time"]))[:count]
+    return [f"{float(q['time']) * 1000:5.1f} ms  {q['sql'][:110]}" for q in ranked]
 
 
 def query_count(client: Client, url: str) -> int:
