@@ -193,6 +193,10 @@ def admin_pages() -> Iterator[str]:
     that takes an object is opened for the first object of its model.
     """
     yield reverse("dashboard")
+    # The simulator's answer: every rule's outcome and the methods offered.
+    yield reverse("admin:payment_rules_paymentrule_simulate") + (
+        "?currency=EUR&billing_country=DE&subtotal=100&total=119&customer_vat_id=DE123456789"
+    )
     first_pk: dict[str, object] = {}
     for model, model_admin in admin.site._registry.items():
         first = model_admin.get_queryset(superuser_request()).order_by("pk").first()
