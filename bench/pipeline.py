@@ -6,7 +6,8 @@
 A fresh PostgreSQL database (`bench_pipeline_<pid>`), Redis db 7 as the broker, the sandbox,
 and `--workers` Celery worker processes (`--pool threads`), with production settings. The
 InfinitePay integration automates Capture and Activate, so every order makes three calls:
-Reserve, Capture, Activate, each its own task, claim and ApiCall row.
+Reserve, Capture, Activate, each its own call and ApiCall row, all three in the one task
+that Reserve's message starts (the automatic steps that follow run in the same task).
 
 1. **Sandbox capacity**: Reserve calls from 16 threads straight at the sandbox (no database,
    no Celery): the ceiling in calls per second, and a third of it in orders per second.
@@ -19,6 +20,9 @@ Reserve, Capture, Activate, each its own task, claim and ApiCall row.
    guarantee's `updated_at`).
 4. **Memory**: the peak resident set (VmHWM) of each worker process and its children, read
    from /proc before the worker stops.
+5. **CPU per order**: user + system time of the workers, their PostgreSQL backends and the
+   sandbox over each throughput run, divided by the orders; the targets compare ours
+   (workers + PostgreSQL) with the sandbox's, which answers the same three calls.
 """
 
 from __future__ import annotations
