@@ -10,6 +10,7 @@ from decimal import Decimal
 
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from checkout.models import Payment
@@ -309,3 +310,33 @@ def test_money_reaches_the_sandbox_in_cents(place, infinitepay, sandbox):
     guarantee = place(infinitepay)
     order = sandbox.order(guarantee.order_id)
     assert Decimal(order["amount_gross"]) == guarantee.payment.amount
+
+
+def test_a_worker_reads_an_orders_integration_payment_and_order_once_for_its_three_steps(
+    place, infinitepay, sandbox
+):
+    """Reserve, Capture and Activate run in one task: the claim reads what they send, and
+    recording each step locks the guarantee's row alone, a call and its record each time."""
+    infinitepay.auto_capture = infinitepay.auto_activation = True
+    infinitepay.save()
+    guarantee = place(infinitepay, run=False)
+    with CaptureQueriesContext(connection) as captured:
+        services.run_step(guarantee_id=guarantee.pk, step=Step.RESERVE)
+    guarantee.refresh_from_db()
+    assert guarantee.state == State.ACTIVATED
+    assert calls(guarantee) == [
+        ("reserve", "approved"),
+        ("capture", "approved"),
+        ("activate", "approved"),
+    ]
+    statements = [query["sql"] for query in captured.captured_queries]
+    reads_of = {
+        table: sum(f'FROM "{table}"' in sql or f'JOIN "{table}"' in sql for sql in statements)
+        for table in ["infinitepay_infinitepayintegration", "checkout_payment", "checkout_order"]
+    }
+    assert reads_of == {
+        "infinitepay_infinitepayintegration": 1,
+        "checkout_payment": 1,
+        "checkout_order": 1,
+    }
+    assert sum(sql.startswith('INSERT INTO "infinitepay_apicall"') for sql in statements) == 3
