@@ -140,6 +140,36 @@ def test_ops_find_a_failed_step_on_the_dashboard_retry_it_and_watch_it_through(
     screenshot(page, "forbidden")
 
 
+def test_ops_read_the_cockpit_in_german(wide_page, live_url, sandbox, failed_guarantee):
+    page = wide_page
+    ops = member_of("Payment ops", "olga")
+    number = failed_guarantee.payment.order.number
+    log_in(page, live_url, ops.username, admin=True)
+    page.locator("#dashboard-link").click()
+    page.select_option("#language-switcher-select", "de")
+
+    reasons = page.locator("#failed-by-reason")
+    expect(reasons).to_contain_text("Fehlgeschlagene Schritte nach Grund")
+    expect(page.locator("#dashboard-tiles")).to_contain_text("Fehlgeschlagene Schritte")
+    expect(page.locator("#orders-chart")).to_contain_text("Bestellungen pro Tag")
+    screenshot(page, "dashboard-de")
+
+    reasons.get_by_role("link", name="Fehler auf Seiten von InfinitePay").click()
+    page.locator("#result_list").get_by_role("link", name=number).click()
+    expect(page.locator(".errornote")).to_contain_text("Fehler auf Seiten von InfinitePay")
+    expect(page.locator(".errornote")).to_contain_text("HTTP 500")  # as InfinitePay said it
+    expect(page.locator(".guarantee-timeline")).to_contain_text("Verlauf")
+    expect(page.locator(".guarantee-timeline")).to_contain_text("Vorübergehender Fehler")
+    screenshot(page, "guarantee-failed-de")
+
+    page.get_by_role("link", name="Erneut versuchen…", exact=True).click()
+    confirmation = page.locator("#operation-confirmation")
+    expect(confirmation).to_contain_text("InfinitePay prüft den Käufer")
+    expect(confirmation).to_contain_text("€")
+    expect(page.get_by_role("button", name="Ja, erneut versuchen")).to_be_visible()
+    screenshot(page, "retry-confirmation-de")
+
+
 def test_an_admin_checks_the_connection_before_saving(wide_page, live_url, sandbox):
     page = wide_page
     admin = member_of("Payment admins", "pat")
