@@ -197,3 +197,24 @@ def test_an_activated_guarantee_shows_its_amounts_as_german_writes_money(
     assert "AKTIVIERT" in page
     assert "ERFASST → AKTIVIERT" in page  # the timeline's state changes, in German
     assert english_left_in(page) == []
+
+
+@pytest.mark.parametrize(
+    "page",
+    [
+        "admin:infinitepay_guarantee_changelist",
+        "admin:infinitepay_apicall_changelist",
+        "admin:infinitepay_infinitepayintegration_add",
+    ],
+)
+def test_the_lists_and_the_integration_form_read_in_german(admin_client, failed, page):
+    shown = german(admin_client, reverse(page))
+
+    assert english_left_in(shown) == []
+    if page == "admin:infinitepay_guarantee_changelist":
+        for words in [
+            "fehlgeschlagene Schritte 1",
+            "Fehler auf Seiten von InfinitePay",
+            "2 Versuche",
+        ]:
+            assert words in shown, words
