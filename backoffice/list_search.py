@@ -89,5 +89,5 @@ class LateRowPaginator(Paginator):
         top = bottom + self.per_page
         if top + self.orphans >= self.count:
             top = self.count
-        ids = self.object_list.values("pk")[bottom:top]
-        return self._get_page(self.object_list.filter(pk__in=ids), number, self)
+        rows: QuerySet = self.object_list  # type: ignore[assignment]  # the admin's queryset
+        return Page(rows.filter(pk__in=rows.values("pk")[bottom:top]), number, self)
