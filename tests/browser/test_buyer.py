@@ -244,6 +244,42 @@ def test_a_buyer_checks_out_in_their_language_from_the_products_to_the_guarantee
     screenshot(page, f"buyer-order-phone-{language}")
 
 
+def on_screen(page: Page) -> list[str]:
+    """What of the page's tables a phone's screen cuts off: every table wider than its box,
+    every button or price beyond the right edge."""
+    return page.evaluate(
+        """() => [
+            ...[...document.querySelectorAll("main .table-scroll")]
+                .filter(box => box.scrollWidth > box.clientWidth)
+                .map(box => "a table " + box.scrollWidth + " px wide in " + box.clientWidth),
+            ...[...document.querySelectorAll("main td, main th, main button")]
+                .filter(cell => cell.getBoundingClientRect().right > innerWidth)
+                .map(cell => "off the screen: " + cell.innerText.trim()),
+        ]"""
+    )
+
+
+def test_on_a_phone_products_cart_review_and_orders_fit_the_screen(
+    page, live_url, buyer, paper, coffee, rules, automated
+):
+    """At 390 px every price, total and button is on the screen, without scrolling sideways."""
+    page.set_viewport_size({"width": 390, "height": 844})
+    log_in(page, live_url, buyer.user.username)
+    add_to_cart(page, live_url, "Paper", 3)
+    add_to_cart(page, live_url, "Coffee", 2)
+    assert on_screen(page) == []  # the cart
+    screenshot(page, "buyer-cart-phone")
+    page.goto(f"{live_url}/")
+    assert on_screen(page) == []
+    screenshot(page, "buyer-products-phone")
+    page.goto(f"{live_url}/cart/")
+    check_out(page, automated.method_identifier)
+    assert on_screen(page) == []  # the order's lines and totals
+    page.goto(f"{live_url}/orders/")
+    assert on_screen(page) == []
+    screenshot(page, "buyer-orders-phone")
+
+
 def test_without_javascript_the_checkout_still_works(
     browser, live_url, buyer, paper, rules, automated, payment_term
 ):
