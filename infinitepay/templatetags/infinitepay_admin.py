@@ -44,9 +44,11 @@ OUTCOME_COLOURS = {
 
 
 def badge(text: str, colour: str) -> SafeString:
+    # An inline block: one line where it fits, and in a narrow column (a list at 1280 pixels,
+    # a long German step name) it wraps between words instead of pushing columns off screen.
     return format_html(
         '<span style="background:{};color:#fff;padding:1px 7px;border-radius:9px;'
-        'font-size:11px;font-weight:600;white-space:nowrap">{}</span>',
+        'font-size:11px;font-weight:600;display:inline-block">{}</span>',
         colour,
         text,
     )

@@ -170,6 +170,32 @@ def test_ops_read_the_cockpit_in_german(wide_page, live_url, sandbox, failed_gua
     screenshot(page, "retry-confirmation-de")
 
 
+def test_ops_lists_fit_1280_pixels_in_german(wide_page, live_url, sandbox, failed_guarantee):
+    """Guarantees, orders and API calls: every column on the screen beside the filters."""
+    page = wide_page
+    ops = member_of("Payment ops", "olga")
+    log_in(page, live_url, ops.username, admin=True)
+    page.locator("#dashboard-link").click()
+    page.select_option("#language-switcher-select", "de")
+    expect(page.locator("html")).to_have_attribute("lang", "de")
+    for name, path in [
+        ("guarantees", "infinitepay/guarantee"),
+        ("orders", "checkout/order"),
+        ("api-calls", "infinitepay/apicall"),
+    ]:
+        page.goto(f"{live_url}/admin/{path}/")
+        expect(page.locator("#result_list tbody tr").first).to_be_visible()
+        widths = page.evaluate(
+            "() => { const box = document.querySelector('#changelist .results');"
+            " return [box.scrollWidth, box.clientWidth]; }"
+        )
+        screenshot(page, f"list-{name}-de")
+        assert widths[0] <= widths[1], f"the {name} list is {widths[0]} px wide in {widths[1]}"
+    calls = page.locator("#result_list")
+    expect(calls).to_contain_text("reserveOrder #2")
+    expect(calls).to_contain_text("HTTP 500 · STATUS — ·")
+
+
 def test_an_admin_checks_the_connection_before_saving(wide_page, live_url, sandbox):
     page = wide_page
     admin = member_of("Payment admins", "pat")
