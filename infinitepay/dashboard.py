@@ -14,12 +14,13 @@ from datetime import date, datetime
 from typing import Any
 
 import pygal  # type: ignore[import-untyped]
+from babel.dates import format_skeleton
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
 from django.template.response import TemplateResponse
 from django.urls import reverse
-from django.utils import dateformat, formats, timezone
+from django.utils import formats, timezone, translation
 from django.utils.http import urlencode
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext, ngettext
@@ -199,7 +200,7 @@ def orders_chart(per_day: Mapping[date, Mapping[str, int]]) -> SafeString:
     chart.title = gettext("Orders per day, last %(count)d days, by payment status") % {
         "count": len(days)
     }
-    chart.x_labels = [dateformat.format(day, "j M") for day in days]
+    chart.x_labels = [_day_label(day) for day in days]
     chart.x_labels_major = chart.x_labels[::7]
     _value_axis(chart, max((sum(per_day[day].values()) for day in days), default=0))
     return _svg(chart)
@@ -280,6 +281,15 @@ def exposure_chart(exposure: list[selectors.Exposure], *, title: str) -> SafeStr
         chart.add(gettext("open"), amounts)
     _value_axis(chart, max(amounts, default=0), whole=False)
     return _svg(chart)
+
+
+def _day_label(day: date) -> str:
+    """A day without its year as the active language writes it: "1. Dez." or "Dec 1".
+
+    Babel knows each language's short pattern (Django's formats have none without the year).
+    """
+    locale = translation.to_locale(translation.get_language() or "en")
+    return format_skeleton("MMMd", day, locale=locale)
 
 
 def _stacked_bars(series: list[tuple[str, str, list[int]]]) -> Any:

@@ -1,7 +1,7 @@
 """The ops dashboard: what needs ops now, charts drawn here, the same queries at any size."""
 
 import re
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
@@ -9,10 +9,10 @@ from django.contrib.auth.models import Permission
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from checkout.models import Payment
-from infinitepay import selectors
+from infinitepay import dashboard, selectors
 from infinitepay.models import ApiCall, Guarantee, InfinitePayIntegration
 from infinitepay.states import State, Step
 from tests.checkout.factories import BuyerFactory, OrderFactory, PaymentFactory
@@ -386,3 +386,18 @@ def test_an_empty_chart_says_nothing_yet_in_a_quiet_line(admin_client):
         "Open exposure per integration",
         "Nothing yet",
     ]
+
+
+@pytest.mark.parametrize(
+    ("language", "labels"), [("de", ["24. Nov.", "1. Dez."]), ("en", ["Nov 24", "Dec 1"])]
+)
+def test_the_orders_chart_writes_its_days_as_the_language_does(language, labels):
+    first = date(2026, 11, 24)
+    per_day = {first + timedelta(days=n): {"pending": 1} for n in range(8)}
+
+    with translation.override(language):
+        svg = dashboard.orders_chart(per_day)
+
+    # A mark each week: the first day and the eighth.
+    axis = svg.split('class="axis x')[1].split('class="axis')[0]
+    assert re.findall(r"<text[^>]*>([^<]+)</text>", axis)[:2] == labels
