@@ -191,5 +191,5 @@ def test_the_order_list_says_guaranteed_for_a_guaranteed_invoice(
     order = place(buyer, ready_cart(infinitepay, debtor_email="a@b.example", legal_form="gmbh"))
     services.set_payment_status(payment=order.current_payment, status=Payment.Status.PAID_IN_FULL)
     page = buyer_client.get(reverse("checkout:order_list")).content.decode()
-    assert "<td>Guaranteed by InfinitePay</td>" in page
+    assert '<td data-label="Payment status">Guaranteed by InfinitePay</td>' in page
     assert "Paid in full" not in page
