@@ -100,6 +100,9 @@ class PaymentMethodForm(forms.Form):
         method_data: Mapping[str, Any] | None = None,
     ) -> None:
         """`chosen` and `method_data`: what the buyer chose and gave before, shown again."""
+        if not chosen and len(methods) == 1:
+            # The only method is the one to use, as the only address is: one click to go on.
+            chosen = methods[0].identifier
         super().__init__(data, initial={"method": chosen})
         field = self.fields["method"]
         assert isinstance(field, forms.ChoiceField)

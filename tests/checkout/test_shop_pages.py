@@ -69,6 +69,35 @@ def test_with_two_addresses_the_buyer_chooses(buyer_client, buyer, paper):
     assert " checked>" not in billing
 
 
+def test_the_only_payment_method_is_chosen_already_and_with_two_the_buyer_chooses(
+    buyer_client, buyer, ready_cart, infinitepay, payment_term, eager_tasks, sandbox,
+    django_capture_on_commit_callbacks,
+):  # fmt: skip
+    radio = r'<input type="radio" name="method" value="{}"[^>]*>'
+    cart = ready_cart(infinitepay, debtor_email="ap@muster.example", legal_form="gmbh")
+    cart.payment_method = ""
+    cart.save()
+    payment = buyer_client.get(reverse("checkout:payment")).content.decode()
+    assert " checked" not in re.search(radio.format(infinitepay.method_identifier), payment)[0]
+    assert " checked" not in re.search(radio.format(payment_term.method_identifier), payment)[0]
+    services.choose_payment_method(
+        cart=cart,
+        method=infinitepay.method_identifier,
+        allowed=[infinitepay.method_identifier],
+        method_data={"debtor_email": "ap@muster.example", "legal_form": "gmbh"},
+    )
+
+    # Declined at Reserve: Payment Term is all that is left, and it is chosen already.
+    buyer.customer.vat_id = DENIED_AT_RESERVE.vat_id
+    buyer.customer.save()
+    with django_capture_on_commit_callbacks(execute=True):
+        order = place(buyer, cart)
+    pay_again = reverse("checkout:pay_again", args=[order.number])
+    page = buyer_client.get(pay_again).content.decode()
+    assert re.findall(r'name="method" value="([^"]+)"', page) == [payment_term.method_identifier]
+    assert " checked" in re.search(radio.format(payment_term.method_identifier), page)[0]
+
+
 def test_addresses_read_country_and_region_by_name_in_each_language(buyer_client, buyer, paper):
     buyer.customer.addresses.update(region="DE-BY", city="München")
     buyer_client.post(reverse("checkout:add_to_cart", args=[paper.pk]), {"quantity": "1"})
