@@ -79,18 +79,45 @@ class ReadOnlyInline(admin.TabularInline):
         return False
 
 
+def _label(model: type, field: str) -> Any:
+    """A field's own name (translated as the model's), for a column that shows it formatted."""
+    return model._meta.get_field(field).verbose_name
+
+
 class OrderLineInline(ReadOnlyInline):
     model = OrderLine
+    # Money in the reader's format ("1.197,02 €"), the rate as a percentage: each shown by a
+    # method, since a model field's own name would show its bare value ("1197,02", "0,1900").
     fields = readonly_fields = [  # type: ignore[assignment]  # a list of names is a fieldset
         "sku",
         "name",
         "quantity",
-        "unit_price",
-        "vat_rate",
-        "net",
-        "vat",
-        "gross",
+        "unit_price_amount",
+        "vat_rate_percent",
+        "net_amount",
+        "vat_amount",
+        "gross_amount",
     ]
+
+    @admin.display(description=_label(OrderLine, "unit_price"))
+    def unit_price_amount(self, line: OrderLine) -> str:
+        return format_money(line.unit_price, line.order.currency)
+
+    @admin.display(description=_label(OrderLine, "vat_rate"))
+    def vat_rate_percent(self, line: OrderLine) -> str:
+        return f"{line.vat_percent} %"
+
+    @admin.display(description=_label(OrderLine, "net"))
+    def net_amount(self, line: OrderLine) -> str:
+        return format_money(line.net, line.order.currency)
+
+    @admin.display(description=_label(OrderLine, "vat"))
+    def vat_amount(self, line: OrderLine) -> str:
+        return format_money(line.vat, line.order.currency)
+
+    @admin.display(description=_label(OrderLine, "gross"))
+    def gross_amount(self, line: OrderLine) -> str:
+        return format_money(line.gross, line.order.currency)
 
 
 class PaymentInline(ReadOnlyInline):
@@ -99,11 +126,14 @@ class PaymentInline(ReadOnlyInline):
         "created_at",
         "method",
         "integration",
-        "amount",
-        "currency",
+        "payment_amount",
         "status",
         "method_details",
     ]
+
+    @admin.display(description=_label(Payment, "amount"))
+    def payment_amount(self, payment: Payment) -> str:
+        return format_money(payment.amount, payment.currency)
 
     @admin.display(description=gettext_lazy("method data"))
     def method_details(self, payment: Payment) -> str:
@@ -179,12 +209,12 @@ class OrderAdmin(ReadOnlyAdmin):
             {
                 "fields": [
                     "currency",
-                    "subtotal",
-                    "discount",
-                    "shipping",
+                    "net_amount",
+                    "discount_amount",
+                    "shipping_amount",
                     "vat_per_rate",
-                    "vat_total",
-                    "total",
+                    "vat_amount",
+                    "gross_amount",
                 ]
             },
         ),
@@ -200,12 +230,12 @@ class OrderAdmin(ReadOnlyAdmin):
         "shipping_to",
         "shipping_method",
         "currency",
-        "subtotal",
-        "discount",
-        "shipping",
+        "net_amount",
+        "discount_amount",
+        "shipping_amount",
         "vat_per_rate",
-        "vat_total",
-        "total",
+        "vat_amount",
+        "gross_amount",
         "payment_method",
         "payment_status",
     ]
@@ -231,6 +261,27 @@ class OrderAdmin(ReadOnlyAdmin):
 
     @admin.display(description=gettext_lazy("total"), ordering="total")
     def amount(self, order: Order) -> str:
+        return format_money(order.total, order.currency)
+
+    # The totals in the reader's format of money, each under its field's own name.
+    @admin.display(description=_label(Order, "subtotal"))
+    def net_amount(self, order: Order) -> str:
+        return format_money(order.subtotal, order.currency)
+
+    @admin.display(description=_label(Order, "discount"))
+    def discount_amount(self, order: Order) -> str:
+        return format_money(order.discount, order.currency)
+
+    @admin.display(description=_label(Order, "shipping"))
+    def shipping_amount(self, order: Order) -> str:
+        return format_money(order.shipping, order.currency)
+
+    @admin.display(description=_label(Order, "vat_total"))
+    def vat_amount(self, order: Order) -> str:
+        return format_money(order.vat_total, order.currency)
+
+    @admin.display(description=_label(Order, "total"))
+    def gross_amount(self, order: Order) -> str:
         return format_money(order.total, order.currency)
 
     @admin.display(description=gettext_lazy("payment"), ordering="current_payment__status")

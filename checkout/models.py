@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 from django_countries.fields import CountryField
 
+from backoffice.money import format_money
 from payment_rules import context
 
 from . import vat
@@ -477,4 +478,5 @@ class Payment(models.Model):
         ordering = ["-created_at", "-id"]
 
     def __str__(self) -> str:
-        return f"{self.method} for {self.order_id}: {self.amount} {self.currency}"
+        # Shown beside the payment on its order's page: the amount in the reader's format.
+        return f"{self.method} · {format_money(self.amount, self.currency)}"

@@ -1,5 +1,8 @@
 """Orders in the back office: a list with filters and search, and a read-only detail."""
 
+import re
+from decimal import Decimal
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -9,6 +12,8 @@ from django.utils.html import escape
 from checkout import services
 from checkout.models import Order, Payment
 from integrations import registry
+
+from .factories import ProductFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -98,3 +103,25 @@ def test_the_detail_shows_each_payments_data_as_its_method_describes_it(
     assert "".join(
         f"<div>{escape(label)}: {escape(value)}</div>" for label, value in described
     ) in (content)
+
+
+def test_the_detail_writes_money_and_rates_in_the_readers_format(
+    admin_client, buyer, payment_term, ready_cart
+):
+    chair = ProductFactory(sku="CHAIR", name="Chair", unit_price=Decimal("200.00"))
+    cart = ready_cart(payment_term, lines=((chair, 5),))
+    order = services.place_order(buyer=buyer, checkout_token=cart.checkout_token, buyer_ip=None)
+    assert order.total == Decimal("1201.78")
+    url = reverse("admin:checkout_order_change", args=[order.pk])
+
+    german = admin_client.get(url, HTTP_ACCEPT_LANGUAGE="de").content.decode()
+    english = admin_client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+
+    # The page's text, each label beside its value (spaces, the no-break one too, as one).
+    shown = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", german))
+    for text in ["Brutto: 1.201,78 €", "Netto: 1.000,00 €", "Versand (netto): 9,90 €"]:
+        assert text in shown
+    assert "1.201,78\N{NO-BREAK SPACE}€" in german  # the payment's amount too
+    assert "200,00\N{NO-BREAK SPACE}€" in german and "19 %" in german  # a line
+    assert "0,1900" not in german and "1201.78" not in german and "1201,78" not in german
+    assert "€1,201.78" in english and "€200.00" in english
