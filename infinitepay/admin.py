@@ -43,7 +43,12 @@ from .operations import (
 )
 from .states import Step
 from .steps import STEPS
-from .templatetags.infinitepay_admin import call_outcome_badge, failed_badge, state_badge
+from .templatetags.infinitepay_admin import (
+    call_outcome_badge,
+    failed_badge,
+    pretty_xml,
+    state_badge,
+)
 
 
 @admin.register(InfinitePayIntegration)
@@ -734,6 +739,10 @@ class ApiCallAdmin(ReadOnlyAdmin):
     date_hierarchy = "created_at"
     list_select_related = ["guarantee"]
     ordering = ["-created_at", "-id"]
+    # The call's page: its request and response indented, one element a line, as on the
+    # guarantee's timeline (the stored XML is one line).
+    exclude = ["request_xml", "response_xml"]
+    readonly_fields = ["request", "response"]
 
     @admin.display(description=_("ORDER_ID"), ordering="guarantee__order_id")
     def guarantee_order_id(self, call: ApiCall) -> SafeString:
@@ -743,6 +752,14 @@ class ApiCallAdmin(ReadOnlyAdmin):
     @admin.display(description=_("outcome"), ordering="outcome")
     def outcome_badge(self, call: ApiCall) -> SafeString:
         return call_outcome_badge(call)
+
+    @admin.display(description=ApiCall._meta.get_field("request_xml").verbose_name)
+    def request(self, call: ApiCall) -> SafeString:
+        return _xml_block(call.request_xml)
+
+    @admin.display(description=ApiCall._meta.get_field("response_xml").verbose_name)
+    def response(self, call: ApiCall) -> SafeString:
+        return _xml_block(call.response_xml)
 
     @admin.display(description=_("created at"), ordering="created_at")
     def created(self, call: ApiCall) -> str:
@@ -762,3 +779,13 @@ class ApiCallAdmin(ReadOnlyAdmin):
         return format_html(
             '{}<div class="quiet" title="{}">{}</div>', answer, errors, Truncator(errors).chars(60)
         )
+
+
+def _xml_block(xml: str) -> SafeString:
+    """Stored XML indented, in a block that keeps its lines and wraps what is too long."""
+    if not xml:
+        return format_html("{}", "—")
+    return format_html(
+        '<pre style="white-space: pre-wrap; word-break: break-all; margin: 0">{}</pre>',
+        pretty_xml(xml),
+    )

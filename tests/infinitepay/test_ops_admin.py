@@ -5,6 +5,7 @@ run eagerly as their transactions commit; lists are filled in bulk.
 """
 
 import html
+import re
 from datetime import timedelta
 from decimal import Decimal
 
@@ -170,6 +171,22 @@ def test_the_api_calls_list_reads(admin_client, failed):
     page = admin_client.get(reverse("admin:infinitepay_apicall_change", args=[call.pk]))
     assert page.status_code == 200
     assert "HTTP 500" in page.content.decode()
+
+
+def test_an_api_calls_page_shows_its_request_and_answer_one_element_a_line(
+    admin_client, place, infinitepay
+):
+    guarantee = place(infinitepay)
+    call = guarantee.api_calls.get(operation="reserveOrder")
+    assert call.request_xml.strip().count("\n") <= 1  # stored as one line (and a declaration)
+
+    page = admin_client.get(reverse("admin:infinitepay_apicall_change", args=[call.pk]))
+
+    blocks = re.findall(r"<pre[^>]*>(.*?)</pre>", page.content.decode(), re.DOTALL)
+    request, response = blocks
+    assert "\n  " in request and "&lt;ORDER_ID&gt;" in request
+    assert "[redacted]" in request
+    assert "&lt;STATUS&gt;1&lt;/STATUS&gt;" in response and response.count("\n") > 5
 
 
 # --- Operations ---------------------------------------------------------------------------
