@@ -98,6 +98,25 @@ def test_the_only_payment_method_is_chosen_already_and_with_two_the_buyer_choose
     assert " checked" in re.search(radio.format(payment_term.method_identifier), page)[0]
 
 
+def test_german_buyers_read_plain_german_when_an_address_is_missing_or_a_line_is_full(
+    buyer_client, buyer, paper
+):
+    buyer.customer.addresses.all().delete()
+    add = reverse("checkout:add_to_cart", args=[paper.pk])
+    buyer_client.post(add, {"quantity": "9999"}, HTTP_ACCEPT_LANGUAGE="de", follow=True)
+
+    capped = buyer_client.post(add, {"quantity": "1"}, HTTP_ACCEPT_LANGUAGE="de", follow=True)
+    billing = buyer_client.get(reverse("checkout:billing"), HTTP_ACCEPT_LANGUAGE="de")
+
+    assert [str(m) for m in capped.context["messages"]] == [
+        "0 × Paper hinzugefügt: Ihr Warenkorb enthält jetzt 9.999, die Höchstmenge einer Position."
+    ]
+    assert (
+        "Ihr Unternehmen hat keine Rechnungsadresse. Bitte wenden Sie sich an uns, damit wir eine "
+        "anlegen." in billing.content.decode()
+    )
+
+
 def test_addresses_read_country_and_region_by_name_in_each_language(buyer_client, buyer, paper):
     buyer.customer.addresses.update(region="DE-BY", city="München")
     buyer_client.post(reverse("checkout:add_to_cart", args=[paper.pk]), {"quantity": "1"})
