@@ -3,6 +3,7 @@
 from typing import Any
 
 from django.contrib import admin
+from django.db import models
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
@@ -79,9 +80,11 @@ class ReadOnlyInline(admin.TabularInline):
         return False
 
 
-def _label(model: type, field: str) -> Any:
+def _label(model: type[models.Model], field: str) -> Any:
     """A field's own name (translated as the model's), for a column that shows it formatted."""
-    return model._meta.get_field(field).verbose_name
+    model_field = model._meta.get_field(field)
+    assert isinstance(model_field, models.Field)
+    return model_field.verbose_name
 
 
 class OrderLineInline(ReadOnlyInline):
