@@ -90,4 +90,7 @@ class LateRowPaginator(Paginator):
         if top + self.orphans >= self.count:
             top = self.count
         rows: QuerySet = self.object_list  # type: ignore[assignment]  # the admin's queryset
+        if rows.query.distinct:
+            # SELECT DISTINCT reads its ordering's columns too: no subquery of ids alone.
+            return Page(rows[bottom:top], number, self)
         return Page(rows.filter(pk__in=rows.values("pk")[bottom:top]), number, self)

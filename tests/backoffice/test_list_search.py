@@ -5,6 +5,7 @@ from django.urls import reverse
 
 from backoffice import list_search
 from backoffice.list_search import as_vat_id
+from checkout.models import Order
 from tests.checkout.factories import BuyerFactory, CustomerFactory, OrderFactory, UserFactory
 from tests.infinitepay.factories import GuaranteeFactory
 
@@ -88,3 +89,17 @@ def test_a_word_many_companies_share_is_still_found(admin_client, orders, monkey
 )
 def test_what_a_vat_id_looks_like(term, vat_id):
     assert as_vat_id(term) == vat_id
+
+
+@pytest.mark.parametrize("distinct", [False, True])
+def test_a_page_picked_by_id_first_holds_the_rows_of_its_place_in_the_list(distinct):
+    buyer = BuyerFactory()
+    for _ in range(5):
+        OrderFactory(buyer=buyer)
+    listed = Order.objects.select_related("customer").order_by("-created_at", "-id")
+    if distinct:
+        listed = listed.distinct()
+    page = list_search.LateRowPaginator(listed, 2).page(2)
+    expected = list(Order.objects.order_by("-created_at", "-id").values_list("pk", flat=True))
+    assert [order.pk for order in page.object_list] == expected[2:4]
+    assert page.has_next() and page.has_previous()
