@@ -28,6 +28,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from backoffice.list_search import LateRowPaginator, search_orders
 from backoffice.money import format_money
 from backoffice.read_only_admin import ReadOnlyAdmin
+from checkout.models import as_order_number
 from integrations.admin import IntegrationTypeAdmin
 
 from . import selectors, wording
@@ -735,7 +736,7 @@ class ApiCallAdmin(ReadOnlyAdmin):
     ]
     list_filter = ["outcome", "step", "guarantee__integration", "created_at"]
     search_fields = ["=guarantee__order_id", "=guarantee__ref_no", "=task_id"]
-    search_help_text = _("ORDER_ID, REF_NO or Celery task id.")
+    search_help_text = _("Order number, ORDER_ID, REF_NO or Celery task id.")
     date_hierarchy = "created_at"
     list_select_related = ["guarantee"]
     ordering = ["-created_at", "-id"]
@@ -743,6 +744,12 @@ class ApiCallAdmin(ReadOnlyAdmin):
     # guarantee's timeline (the stored XML is one line).
     exclude = ["request_xml", "response_xml"]
     readonly_fields = ["request", "response"]
+
+    def get_search_results(self, request: HttpRequest, queryset: QuerySet, search_term: str):
+        """An order number finds the calls of its guarantees; anything else an exact id."""
+        if number := as_order_number(search_term):
+            return queryset.filter(guarantee__payment__order__number=number), False
+        return super().get_search_results(request, queryset, search_term)
 
     @admin.display(description=_("ORDER_ID"), ordering="guarantee__order_id")
     def guarantee_order_id(self, call: ApiCall) -> SafeString:

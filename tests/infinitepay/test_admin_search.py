@@ -3,6 +3,7 @@
 import pytest
 from django.urls import reverse
 
+from infinitepay.models import ApiCall
 from tests.infinitepay.factories import GuaranteeFactory
 
 pytestmark = pytest.mark.django_db
@@ -34,3 +35,20 @@ def test_other_terms_still_search_the_usual_fields(admin_client, guarantees):
     assert guarantees[2].payment.order in orders
     found = listed(admin_client, "admin:infinitepay_guarantee_changelist", guarantees[0].order_id)
     assert found == [guarantees[0]]
+
+
+def test_an_order_number_finds_the_calls_made_for_its_order(admin_client, guarantees):
+    calls = [
+        ApiCall.objects.create(
+            guarantee=guarantee,
+            operation="reserveOrder",
+            step="reserve",
+            attempt=1,
+            outcome="approved",
+        )
+        for guarantee in guarantees
+    ]
+    number = guarantees[1].payment.order.number
+    calls_list = "admin:infinitepay_apicall_changelist"
+    assert listed(admin_client, calls_list, f" {number.lower()} ") == [calls[1]]
+    assert listed(admin_client, calls_list, guarantees[2].order_id) == [calls[2]]
