@@ -25,7 +25,14 @@ from .pricing import ZERO, Totals, compute_totals
 def buyer_for_user(user: AbstractBaseUser | AnonymousUser) -> Buyer | None:
     if not user.is_authenticated:
         return None
-    return Buyer.objects.select_related("user", "customer").filter(user_id=user.pk).first()
+    # Every shop request reads the buyer: the request's user is loaded already, so only the
+    # buyer and its company are read, and by `get` (one row by a unique key, no ORDER BY).
+    try:
+        buyer = Buyer.objects.select_related("customer").get(user_id=user.pk)
+    except Buyer.DoesNotExist:
+        return None
+    buyer.user = user  # type: ignore[assignment]  # the same row, read by the auth middleware
+    return buyer
 
 
 def products_on_sale() -> QuerySet[Product]:
