@@ -27,7 +27,7 @@ RUN pip install --no-deps . \
 
 USER backoffice
 EXPOSE 8000
-CMD ["gunicorn", "backoffice.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3"]
+CMD ["gunicorn", "backoffice.wsgi:application", "--config", "gunicorn.conf.py", "--bind", "0.0.0.0:8000"]
 
 # The InfinitePay sandbox: the same image plus the `sandbox` extra.
 FROM app AS sandbox

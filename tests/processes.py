@@ -22,6 +22,7 @@ from django.conf import settings
 from django.db import connection
 
 ROOT = Path(__file__).resolve().parents[1]
+GUNICORN_CONFIG = ROOT / "gunicorn.conf.py"
 CHROMIUM = Path("/usr/bin/chromium")
 
 
@@ -108,11 +109,11 @@ def worker_argv(
 
 
 def server_argv(*, port: int, workers: int, threads: int, extra: Sequence[str] = ()) -> list[str]:
-    """The command line of the product's web server: gunicorn with threaded workers."""
+    """The command line of the product's web server: gunicorn with production's settings."""
     return [
         sys.executable, "-m", "gunicorn", "backoffice.wsgi:application",
-        "--bind", f"127.0.0.1:{port}",
-        "--workers", str(workers), "--worker-class", "gthread", "--threads", str(threads),
+        "--config", str(GUNICORN_CONFIG), "--bind", f"127.0.0.1:{port}",
+        "--workers", str(workers), "--threads", str(threads),
         *extra,
     ]  # fmt: skip
 

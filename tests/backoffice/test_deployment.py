@@ -1,7 +1,9 @@
 """What can be checked of the Docker deployment without a Docker engine."""
 
 import importlib.util
+import json
 import re
+import runpy
 import shlex
 from pathlib import Path
 
@@ -9,8 +11,11 @@ import pytest
 import yaml
 from django.core.management import get_commands
 
+from tests.processes import GUNICORN_CONFIG, server_argv
+
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+DOCKERFILE = ROOT / "Dockerfile"
 APP_SERVICES = ["sandbox", "web", "worker", "beat"]
 
 
@@ -57,6 +62,19 @@ def test_web_migrates_then_runs_gunicorn_on_the_wsgi_app():
     assert attribute == "application"
 
 
+def test_production_serves_with_the_settings_the_benchmarks_measure():
+    """The web service, the image and the test and benchmark servers share gunicorn.conf.py."""
+    compose_words = command_of("web")
+    image_words = json.loads(re.search(r"^CMD (.+)$", DOCKERFILE.read_text(), re.M).group(1))
+    bench_words = server_argv(port=8000, workers=1, threads=1)
+    for words in (compose_words, image_words, bench_words):
+        assert Path(words[words.index("--config") + 1]).name == "gunicorn.conf.py"
+        assert "--worker-class" not in words and "-k" not in words
+    settings = runpy.run_path(str(GUNICORN_CONFIG))
+    assert settings["worker_class"] == "gthread"
+    assert COMPOSE["services"]["web"]["environment"]["WEB_THREADS"] == "${WEB_THREADS:-8}"
+
+
 @pytest.mark.parametrize("service", ["worker", "beat"])
 def test_celery_services_point_at_the_project_app(service):
     words = command_of(service)
@@ -82,7 +100,7 @@ def test_every_variable_compose_uses_is_documented():
 
 
 def test_dockerfile_copies_what_exists_and_serves_the_wsgi_app():
-    dockerfile = (ROOT / "Dockerfile").read_text()
+    dockerfile = DOCKERFILE.read_text()
     for source in re.findall(r"^COPY (\S+)", dockerfile, re.M):
         assert source == "." or (ROOT / source).exists(), source
     assert '"backoffice.wsgi:application"' in dockerfile
