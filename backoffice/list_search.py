@@ -8,7 +8,7 @@ the customer.
 """
 
 import re
-from typing import Any
+from typing import Any, cast
 
 from django.core.paginator import Page, Paginator
 from django.db.models import Q, QuerySet
@@ -84,13 +84,10 @@ class LateRowPaginator(Paginator):
     """
 
     def page(self, number: int | str) -> Page:
-        number = self.validate_number(number)
-        bottom = (number - 1) * self.per_page
-        top = bottom + self.per_page
-        if top + self.orphans >= self.count:
-            top = self.count
+        page = super().page(number)
         rows: QuerySet = self.object_list  # type: ignore[assignment]  # the admin's queryset
-        if rows.query.distinct:
-            # SELECT DISTINCT reads its ordering's columns too: no subquery of ids alone.
-            return Page(rows[bottom:top], number, self)
-        return Page(rows.filter(pk__in=rows.values("pk")[bottom:top]), number, self)
+        # SELECT DISTINCT reads its ordering's columns too: no subquery of ids alone.
+        if not rows.query.distinct:
+            sliced = cast(QuerySet, page.object_list)  # the list cut to the page, not yet read
+            page.object_list = rows.filter(pk__in=sliced.values("pk"))
+        return page
