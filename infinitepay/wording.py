@@ -13,7 +13,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from django.utils import translation
 from django.utils.translation import gettext, gettext_noop
+
+from backoffice.phrases import Phrase
 
 from .errors import (
     AuthenticationFailed,
@@ -88,23 +91,24 @@ def failure_reason(reason: str) -> str:
 
 
 def describe(msgid: str, params: Mapping[str, Any] | None = None) -> str:
-    """A stored msgid with its parameters, in the reader's language.
+    """A stored msgid with its parameters, in the reader's language: a `Phrase` read.
 
     Parameters named after what they hold are shown in words too: `step`, `state`,
     `from_state` and `to_state` by their labels, `reason` as a failure reason, `legal_form`
     by its label. A `detail` (raw text) is for the caller to show beside, as it came.
     """
-    text = gettext(msgid) if msgid else ""
-    if not params:
-        return text
-    words = {name: _word(name, value) for name, value in params.items()}
-    for wording in (text, msgid):
-        try:
-            return wording % words
-        except (KeyError, TypeError, ValueError):
-            # A catalogue that lost a placeholder must not take the page down with it.
-            continue
-    return msgid
+    if not msgid:
+        return ""
+    phrase = Phrase(msgid, {name: _word(name, value) for name, value in (params or {}).items()})
+    try:
+        return str(phrase)
+    except (KeyError, TypeError, ValueError):
+        # A catalogue that lost a placeholder must not take the page down with it.
+        with translation.override(None):
+            try:
+                return str(phrase)
+            except (KeyError, TypeError, ValueError):
+                return msgid
 
 
 def _word(name: str, value: Any) -> Any:
