@@ -198,16 +198,19 @@ def pay_again_methods(
     )
 
 
-def describe_payment_status(payment: Payment) -> str:
+def describe_payment_status(
+    payment: Payment, *, invoice_terms: registry.InvoiceTerms | None = None
+) -> str:
     """The payment status in the buyer's words, as the payment's integration type tells it.
 
     A guaranteed invoice is not "paid in full" to a buyer, who still has to pay it: it reads
     "Guaranteed by InfinitePay · invoice due 31.12.2026".
+    `invoice_terms`: the payment's invoice terms, when the caller has read them already.
     """
     integration_type = registry.get_type(payment.integration.type)
     if not _is_guaranteed(payment):
         return integration_type.describe_status(payment)
-    terms = integration_type.invoice_terms(payment)
+    terms = invoice_terms or integration_type.invoice_terms(payment)
     if terms is None or terms.due_on is None:
         return payment_status_label(payment)
     return _("Guaranteed by %(method)s · invoice due %(date)s") % {

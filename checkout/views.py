@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from integrations.registry import InvoiceTerms
 from payment_rules.context import CheckoutContext
 from payment_rules.methods import PaymentMethod
 
@@ -342,7 +343,10 @@ def order_detail(request: BuyerRequest, number: str) -> HttpResponse:
         raise Http404(_("No such order."))
     current = order.current_payment
     can_pay_again = selectors.can_pay_again(order)
-    progress = _payment_progress(current)
+    # Read once, for the status line and the due date; a declined or canceled payment
+    # leaves no invoice to pay.
+    invoice_terms = selectors.invoice_terms(current) if current and not can_pay_again else None
+    progress = _payment_progress(current, invoice_terms=invoice_terms)
     return render(
         request,
         "checkout/order_detail.html",
@@ -353,7 +357,7 @@ def order_detail(request: BuyerRequest, number: str) -> HttpResponse:
             "payment_status": progress["status"],
             "confirming": progress["confirming"],
             "slow": progress["slow"],
-            "invoice_terms": selectors.invoice_terms(current) if current else None,
+            "invoice_terms": invoice_terms,
             "can_pay_again": can_pay_again,
             # After a decline: the methods the buyer may pay the same order with instead.
             "other_methods": selectors.pay_again_methods(order) if can_pay_again else [],
@@ -408,15 +412,19 @@ def _quantity_range(least: int) -> str:
     }
 
 
-def _payment_progress(payment: Payment | None) -> dict[str, Any]:
+def _payment_progress(
+    payment: Payment | None, *, invoice_terms: InvoiceTerms | None = None
+) -> dict[str, Any]:
     """What the order page shows of a payment and follows while it is being confirmed:
-    `slow` once confirming takes longer than a few seconds."""
+    `slow` once confirming takes longer than a few seconds.
+
+    `invoice_terms`: the payment's, when the caller has read them already."""
     if payment is None:
         return {"code": "", "status": _("No payment"), "confirming": False, "slow": False}
     confirming = selectors.is_confirming(payment)
     return {
         "code": payment.status,
-        "status": selectors.describe_payment_status(payment),
+        "status": selectors.describe_payment_status(payment, invoice_terms=invoice_terms),
         "confirming": confirming,
         "slow": confirming and timezone.now() - payment.created_at > SLOW_CONFIRMATION,
     }
