@@ -302,9 +302,7 @@ def place_order(request: BuyerRequest) -> HttpResponse:
 @buyer_required
 def order_placed(request: BuyerRequest, number: str) -> HttpResponse:
     """The confirmation after placing: the order number and what happens next."""
-    order = selectors.customer_order(buyer=request.buyer, number=number)
-    if order is None:
-        raise Http404(_("No such order."))
+    order = _customer_order(request, number)
     payment = order.current_payment
     return render(
         request,
@@ -338,9 +336,7 @@ def order_list(request: BuyerRequest) -> HttpResponse:
 
 @buyer_required
 def order_detail(request: BuyerRequest, number: str) -> HttpResponse:
-    order = selectors.customer_order(buyer=request.buyer, number=number)
-    if order is None:
-        raise Http404(_("No such order."))
+    order = _customer_order(request, number)
     current = order.current_payment
     can_pay_again = selectors.can_pay_again(order)
     # Read once, for the status line and the due date; a declined or canceled payment
@@ -368,9 +364,7 @@ def order_detail(request: BuyerRequest, number: str) -> HttpResponse:
 @buyer_required
 def order_status(request: BuyerRequest, number: str) -> JsonResponse:
     """The payment status the order page follows while the guarantee runs."""
-    order = selectors.customer_order(buyer=request.buyer, number=number)
-    if order is None:
-        raise Http404(_("No such order."))
+    order = _customer_order(request, number)
     pay_again_url = reverse("checkout:pay_again", args=[order.number])
     return JsonResponse(
         {
@@ -383,9 +377,7 @@ def order_status(request: BuyerRequest, number: str) -> JsonResponse:
 @buyer_required
 def pay_again(request: BuyerRequest, number: str) -> HttpResponse:
     """After a decline: pay the same order with another method the rules allow."""
-    order = selectors.customer_order(buyer=request.buyer, number=number)
-    if order is None:
-        raise Http404(_("No such order."))
+    order = _customer_order(request, number)
     if not selectors.can_pay_again(order):
         return redirect("checkout:order_detail", number=order.number)
     context = selectors.order_context(order)
@@ -403,6 +395,14 @@ def pay_again(request: BuyerRequest, number: str) -> HttpResponse:
     return render(
         request, "checkout/pay_again.html", {"order": order, "form": form, "methods": methods}
     )
+
+
+def _customer_order(request: BuyerRequest, number: str) -> Order:
+    """The order of the buyer's company with this number; any other is not found."""
+    order = selectors.customer_order(buyer=request.buyer, number=number)
+    if order is None:
+        raise Http404(_("No such order."))
+    return order
 
 
 def _quantity_range(least: int) -> str:
