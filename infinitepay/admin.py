@@ -327,9 +327,8 @@ class GuaranteeAdmin(ReadOnlyAdmin):
             }
         elif guarantee.pending_step:
             under_way = gettext("%(step)s queued") % {"step": guarantee.get_pending_step_display()}
-        attempts = getattr(guarantee, "step_attempts", None)
-        if attempts is None:
-            attempts = selectors.step_attempts(guarantees=[guarantee]).get(guarantee.pk, 0)
+        # Counted for the whole page at once by get_changelist_instance.
+        attempts: int = getattr(guarantee, "step_attempts", 0)
         if attempts and (under_way or guarantee.failed_step):
             under_way += " · " + ngettext("%(count)d attempt", "%(count)d attempts", attempts) % {
                 "count": attempts
