@@ -418,6 +418,15 @@ def tree_cpu_seconds(pid: int) -> float:
     return sum(cpu_seconds(each) for each in [pid, *_descendants(pid)])
 
 
+def database_backend_pid() -> int:
+    """The PostgreSQL server process serving this process's own connection."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        return cursor.fetchone()[0]
+
+
 def database_backend_pids() -> list[int]:
     """The PostgreSQL server processes serving this run's database right now."""
     from django.db import connection

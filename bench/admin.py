@@ -143,15 +143,17 @@ def constant_queries(client: Client, sample: dict[str, str]) -> str:
             ],
         ),
     ]:
-        counts = []
-        for url in urls:
-            with CaptureQueriesContext(connection) as queries:
-                client.get(url)
-            counts.append(len(queries))
+        counts = [query_count(client, url) for url in urls]
         verdicts.append(f"{name} {'/'.join(map(str, counts))}")
         if len(set(counts)) != 1:
             return f"{harness.verdict(False)} ({', '.join(verdicts)} queries)"
     return f"{harness.verdict(True)} ({', '.join(verdicts)} queries, first and deep page)"
+
+
+def query_count(client: Client, url: str) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        client.get(url)
+    return len(queries)
 
 
 def measure(client: Client, url: str, *, runs: int) -> tuple[float, str]:
@@ -165,7 +167,7 @@ def measure(client: Client, url: str, *, runs: int) -> tuple[float, str]:
         raise SystemExit(f"{url} answered {response.status_code}")
     count = len(queries)
     slowest = max(float(q["time"]) for q in queries.captured_queries) * 1000
-    backend = backend_pid()
+    backend = harness.database_backend_pid()
     timings, cpu = [], []
     database_before = harness.cpu_seconds(backend)
     for _ in range(runs):
@@ -180,12 +182,6 @@ def measure(client: Client, url: str, *, runs: int) -> tuple[float, str]:
         f"CPU {statistics.median(cpu):5.1f} + PostgreSQL {database:5.1f} ms  "
         f"{count:2d} queries, slowest {slowest:5.1f} ms"
     )
-
-
-def backend_pid() -> int:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_backend_pid()")
-        return cursor.fetchone()[0]
 
 
 def seed(rng: random.Random, *, orders: int) -> dict[str, str]:

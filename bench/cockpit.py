@@ -104,7 +104,7 @@ def main() -> None:
         quiet = Guarantee.objects.filter(state=State.ACTIVATED).exclude(pk=busy.pk).first()
         assert quiet is not None
         few, many = (
-            query_count(client, f"/admin/infinitepay/guarantee/{pk}/change/")
+            admin_bench.query_count(client, f"/admin/infinitepay/guarantee/{pk}/change/")
             for pk in (quiet.pk, busy.pk)
         )
         print(
@@ -121,12 +121,6 @@ def slowest_queries(client: Client, url: str, *, count: int) -> list[str]:
         client.get(url)
     ranked = sorted(queries.captured_queries, key=lambda q: -float(q["time"]))[:count]
     return [f"{float(q['time']) * 1000:5.1f} ms  {q['sql'][:110]}" for q in ranked]
-
-
-def query_count(client: Client, url: str) -> int:
-    with CaptureQueriesContext(connection) as queries:
-        client.get(url)
-    return len(queries)
 
 
 def pages(sample: dict[str, str], busy: Guarantee) -> list[tuple[str, str]]:

@@ -138,7 +138,7 @@ def pipeline(args, sandbox_pid: int) -> None:
     ids = list(
         Guarantee.objects.filter(state=State.NEW).order_by("pk").values_list("pk", flat=True)
     )
-    backend = backend_pid()
+    backend = harness.database_backend_pid()
     cpu, queries = [], []
     statements: Counter[str] = Counter()
     profiler = cProfile.Profile(time.process_time) if args.profile else None
@@ -183,12 +183,6 @@ def kind(sql: str) -> str:
     if words[0] == "SELECT" and "FOR UPDATE" in sql:
         head = "SELECT FOR UPDATE"
     return head
-
-
-def backend_pid() -> int:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_backend_pid()")
-        return cursor.fetchone()[0]
 
 
 def report(profiler: cProfile.Profile, path: Path) -> None:
