@@ -26,6 +26,7 @@ from django.views.decorators.http import require_POST
 from integrations.registry import InvoiceTerms
 from payment_rules.context import CheckoutContext
 from payment_rules.methods import PaymentMethod
+from payment_rules.selectors import applicable_methods
 
 from . import selectors, services
 from .forms import (
@@ -212,7 +213,8 @@ def payment(request: BuyerRequest) -> HttpResponse:
         return detour
     totals = selectors.cart_totals(buyer=request.buyer, lines=lines)
     context = selectors.checkout_context(buyer=request.buyer, cart=cart, lines=lines, totals=totals)
-    methods = selectors.payment_methods(buyer=request.buyer, cart=cart, lines=lines, totals=totals)
+    # One context for the rules and for the methods' forms (selectors.payment_methods, once).
+    methods = applicable_methods(context=context)
     form, chosen = _choose_payment_method(
         request,
         methods=methods,
