@@ -220,12 +220,14 @@ def reverse_or_none(name: str, *args: object) -> str | None:
         return None
 
 
-def admin_url_names() -> list[str]:
-    resolver = next(
-        p
-        for p in get_resolver().url_patterns
-        if isinstance(p, URLResolver) and p.namespace == "admin"
+def namespace(name: str) -> URLResolver:
+    """The URLs included under a namespace ("admin", "checkout")."""
+    return next(
+        p for p in get_resolver().url_patterns if isinstance(p, URLResolver) and p.namespace == name
     )
+
+
+def admin_url_names() -> list[str]:
     names: list[str] = []
 
     def walk(patterns) -> None:
@@ -235,7 +237,7 @@ def admin_url_names() -> list[str]:
             elif isinstance(pattern, URLPattern) and pattern.name:
                 names.append(pattern.name)
 
-    walk(resolver.url_patterns)
+    walk(namespace("admin").url_patterns)
     # Not pages: logging out (a POST), Django's JavaScript catalogue, JSON and redirects.
     skipped = ("logout", "jsi18n", "autocomplete", "view_on_site", "progress")
     return sorted({n for n in names if not any(s in n for s in skipped)})
@@ -248,12 +250,7 @@ def superuser_request() -> HttpRequest:
 
 
 def shop_pages(order_number: str) -> Iterator[str]:
-    resolver = next(
-        p
-        for p in get_resolver().url_patterns
-        if isinstance(p, URLResolver) and p.namespace == "checkout"
-    )
-    for pattern in resolver.url_patterns:
+    for pattern in namespace("checkout").url_patterns:
         if not isinstance(pattern, URLPattern) or not pattern.name:
             continue
         url = reverse_or_none(f"checkout:{pattern.name}") or reverse_or_none(
