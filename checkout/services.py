@@ -220,8 +220,8 @@ def place_order(
     except ValidationError:
         raise CheckoutError(str(METHOD_DATA_CHANGED), step="payment") from None
     billing, shipping = cart.billing_address, cart.shipping_address
-    if billing is None or shipping is None:  # checked by the steps; a race can clear them
-        raise CheckoutError(_("Choose the billing and shipping addresses again."), step="billing")
+    # check_ready refused a cart without them, read with the cart under its lock.
+    assert billing is not None and shipping is not None
 
     order = Order.objects.create(
         # A unique placeholder until the id, which the number is made of, exists.
