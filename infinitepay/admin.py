@@ -484,12 +484,16 @@ class GuaranteeAdmin(ReadOnlyAdmin):
         if not self.has_view_permission(request, guarantee):
             raise PermissionDenied
         progress = selectors.guarantee_progress(guarantee=guarantee)
-        parts = {
-            name: render_to_string(
-                f"admin/infinitepay/_{template}.html", {"guarantee": guarantee}, request
-            )
-            for name, template in [("summary", "guarantee_summary"), ("timeline", "timeline")]
-        }
+        parts = {}
+        # The page asks with the version it shows: while nothing changed, it redraws nothing,
+        # so the summary and timeline are not drawn for it.
+        if request.GET.get("since") != progress.version:
+            parts = {
+                name: render_to_string(
+                    f"admin/infinitepay/_{template}.html", {"guarantee": guarantee}, request
+                )
+                for name, template in [("summary", "guarantee_summary"), ("timeline", "timeline")]
+            }
         # admin_view marks it never to be cached.
         return JsonResponse(
             {"under_way": progress.under_way, "version": progress.version, "parts": parts}

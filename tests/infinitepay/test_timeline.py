@@ -163,6 +163,22 @@ def test_the_progress_answer_changes_when_a_call_is_recorded_and_says_when_the_s
     assert "RESERVED" in third["parts"]["summary"]
 
 
+def test_the_progress_answer_asked_with_the_version_shown_draws_nothing_until_it_changes(
+    admin_client,
+):
+    guarantee = GuaranteeFactory(
+        state=State.NEW, pending_step=Step.RESERVE, pending_since=timezone.now()
+    )
+    version = admin_client.get(progress_url(guarantee)).json()["version"]
+    unchanged = admin_client.get(progress_url(guarantee), {"since": version}).json()
+    assert unchanged == {"under_way": True, "version": version, "parts": {}}
+
+    add_call(guarantee, ApiCall.Outcome.TRANSIENT)
+    changed = admin_client.get(progress_url(guarantee), {"since": version}).json()
+    assert changed["version"] != version
+    assert "reserveOrder" in changed["parts"]["timeline"]
+
+
 def test_the_progress_answer_needs_the_view_permission(client):
     guarantee = GuaranteeFactory()
     client.force_login(StaffUserFactory())

@@ -40,7 +40,11 @@
       document.addEventListener("visibilitychange", ask, { once: true });
       return;
     }
-    fetch(url, { headers: { Accept: "application/json" }, credentials: "same-origin" })
+    // With the version shown: an answer with no change carries no parts to redraw.
+    fetch(url + "?since=" + encodeURIComponent(version), {
+      headers: { Accept: "application/json" },
+      credentials: "same-origin",
+    })
       .then(function (response) {
         if (!response.ok) {
           throw new Error("HTTP " + response.status);
