@@ -7,6 +7,9 @@ from django.urls import reverse
 from django.utils.translation import gettext, gettext_noop
 from django.views import defaults
 
+from integrations import registry
+from integrations.models import Integration
+
 # The staff roles' groups (made by infinitepay's migrations) are data; their names are in our
 # catalogue so that a page listing someone's roles reads in the reader's language.
 STAFF_ROLE_NAMES = (gettext_noop("Payment admins"), gettext_noop("Payment ops"))
@@ -27,11 +30,19 @@ def permission_denied(request: HttpRequest, exception: Exception | None = None) 
         "title": gettext("Not open to your role"),
         "roles": roles,
         "reason": str(exception or ""),
-        "integrations_page": request.path.startswith(
-            reverse("admin:app_list", args=["infinitepay"]) + "infinitepayintegration/"
-        )
-        or request.path.startswith(
-            reverse("admin:app_list", args=["payment_term"]) + "paymenttermintegration/"
-        ),
+        "integrations_page": on_an_integration_types_page(request.path),
     }
     return render(request, "admin/403.html", context, status=403)
+
+
+def on_an_integration_types_page(path: str) -> bool:
+    """A page of an integration type's own model, which holds the type's credentials.
+
+    The Integrations list (the base model's) shows no credentials and is not one of them."""
+    models = {integration_type.model for integration_type in registry.all_types()}
+    return any(
+        path.startswith(
+            reverse("admin:app_list", args=[model._meta.app_label]) + f"{model._meta.model_name}/"
+        )
+        for model in models - {Integration}
+    )
