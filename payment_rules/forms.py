@@ -36,6 +36,9 @@ class RuleDestinationForm(forms.ModelForm):
     class Meta:
         model = RuleDestination
         fields = ["country", "region", "postal_codes"]
+        # A region is an ISO code of at most six characters ("DE-BY"): a field that size keeps
+        # the destinations' table within the page, beside the German country names.
+        widgets = {"region": forms.TextInput(attrs={"size": 8})}
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)

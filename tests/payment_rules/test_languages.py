@@ -1,5 +1,7 @@
 """Payment rules in German: the form, the list and what is wrong with an expression."""
 
+import re
+
 import pytest
 from django.urls import reverse
 
@@ -59,3 +61,22 @@ def test_the_simulator_explains_in_german(admin_client, make_rule):
     assert "Keine Zahlungsart: Der Käufer kann nicht bestellen." in page
     assert "1 Regel anderer Währungen (falsche Währung)" in page
     assert reverse("admin:payment_rules_paymentrule_simulate") in page
+
+
+def test_a_destinations_region_field_is_sized_for_its_code_so_the_german_form_fits(
+    admin_client, make_rule
+):
+    """The German country names widen the destinations' table; the region column, which
+    holds a code of at most six characters, is sized for that code and not the admin's
+    20em, so the table stays within a 1280 px page."""
+    rule = make_rule(destinations=[{"country": "DE", "region": "DE-BY"}])
+    url = reverse("admin:payment_rules_paymentrule_change", args=[rule.pk])
+
+    page = admin_client.get(url, HTTP_ACCEPT_LANGUAGE="de").content.decode()
+
+    region = re.search(r'<input[^>]*name="destinations-0-region"[^>]*>', page)
+    assert region, "the destination's region field is missing"
+    assert 'value="DE-BY"' in region.group(0)
+    assert 'size="8"' in region.group(0)
+    assert 'maxlength="6"' in region.group(0)
+    assert "vTextField" not in region.group(0)
