@@ -241,17 +241,6 @@ def message_level(connected: bool | None) -> int:
     return messages.SUCCESS if connected else messages.ERROR
 
 
-def describe_errors(form) -> str:
-    """A form's errors in one line, each after its field's label."""
-    return " ".join(
-        gettext("%(field)s: %(error)s") % {"field": form[name].label, "error": error}
-        if name in form.fields
-        else str(error)
-        for name, errors in form.errors.items()
-        for error in errors
-    )
-
-
 def warn_of_undecryptable_secrets(request: HttpRequest) -> None:
     """Say on the list which integrations hold secrets the configured keys cannot decrypt."""
     for instance, fields in find_undecryptable():
@@ -341,7 +330,9 @@ class IntegrationTypeAdmin(WarnOfRemovalImpact, TranslationAdmin):
             message = str(answer)
         else:
             connected = False
-            message = gettext("Not checked: %(errors)s") % {"errors": describe_errors(form)}
+            message = gettext("Not checked: %(errors)s") % {
+                "errors": " ".join(registry.form_errors(form))
+            }
         if request.headers.get("Accept", "").startswith("application/json"):
             return JsonResponse({"connected": connected, "message": message})
         context = {

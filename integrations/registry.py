@@ -139,16 +139,7 @@ class IntegrationType(ABC, Generic[IntegrationT]):
         if form is None:
             return {}
         if not form.is_valid():
-            raise ValidationError(
-                [
-                    gettext("%(field)s: %(error)s") % {"field": form[name].label, "error": message}
-                    if name in form.fields
-                    else message
-                    for name, messages in form.errors.items()
-                    for message in messages
-                ],
-                code="invalid_method_data",
-            )
+            raise ValidationError(form_errors(form), code="invalid_method_data")
         # Kept as the form takes it back (a chosen object by its key, dates as ISO text),
         # so that stored data can be checked again with the same form.
         prepared = {
@@ -188,6 +179,17 @@ class IntegrationType(ABC, Generic[IntegrationT]):
     def health(self, integration_ids: list[int]) -> dict[int, str]:
         """A line per integration for the integrations list, for all listed rows at once."""
         return {}
+
+
+def form_errors(form: forms.Form) -> list[str]:
+    """A form's errors, each after its field's label ("E-mail: Enter a valid address.")."""
+    return [
+        gettext("%(field)s: %(error)s") % {"field": form[name].label, "error": error}
+        if name in form.fields
+        else str(error)
+        for name, errors in form.errors.items()
+        for error in errors
+    ]
 
 
 class UnknownIntegrationType(LookupError):
