@@ -12,6 +12,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
+from django.utils.text import capfirst
 from django.utils.timesince import timesince
 from django.utils.translation import gettext, gettext_lazy, gettext_noop, ngettext
 from django.views.decorators.debug import sensitive_post_parameters
@@ -358,10 +359,7 @@ class IntegrationTypeAdmin(WarnOfRemovalImpact, TranslationAdmin):
                     if name in self.fields:
                         field = self.fields[name]
                         field.required = True
-                        field.help_text = gettext(
-                            "The stored secret cannot be decrypted with the configured keys; "
-                            "enter it again."
-                        )
+                        field.help_text = f"{capfirst(str(UNDECRYPTABLE_PHRASE))}."
                         field.error_messages["required"] = field.help_text
 
         return EnterUnreadableSecretsAgain
