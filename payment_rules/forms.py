@@ -96,11 +96,13 @@ class SimulationForm(forms.Form):
     )
     shipping_region = forms.CharField(label=_("Shipping region"), required=False)
     shipping_postal_code = forms.CharField(label=_("Shipping postal code"), required=False)
+    # Amounts are read and shown in the reader's language ("1197,02" in German): a number input
+    # would drop a German decimal comma in some browsers and simulate a hundred times the total.
     subtotal = forms.DecimalField(
-        label=_("Subtotal"), initial=Decimal("0"), decimal_places=2, max_digits=14
+        label=_("Subtotal"), initial=Decimal("0"), decimal_places=2, max_digits=14, localize=True
     )
     total = forms.DecimalField(
-        label=_("Total"), initial=Decimal("0"), decimal_places=2, max_digits=14
+        label=_("Total"), initial=Decimal("0"), decimal_places=2, max_digits=14, localize=True
     )
     line_items = forms.CharField(
         label=_("Line items"),

@@ -1,9 +1,12 @@
 """Payment rules in German: the form, the list and what is wrong with an expression."""
 
 import re
+from decimal import Decimal
 
 import pytest
 from django.urls import reverse
+
+from payment_rules.evaluator import RuleOutcome
 
 from .test_admin import ADD_URL, LIST_URL, SIMULATE_URL, rule_form
 
@@ -80,3 +83,24 @@ def test_a_destinations_region_field_is_sized_for_its_code_so_the_german_form_fi
     assert 'size="8"' in region.group(0)
     assert 'maxlength="6"' in region.group(0)
     assert "vTextField" not in region.group(0)
+
+
+@pytest.mark.parametrize(("language", "typed"), [("de", "1197,02"), ("en", "1197.02")])
+def test_the_simulator_reads_amounts_as_the_reader_writes_them(
+    admin_client, make_rule, language, typed
+):
+    make_rule(name="Mid-sized orders", expression="total > 1000 and total < 1200")
+    response = admin_client.get(
+        SIMULATE_URL,
+        {"currency": "EUR", "subtotal": typed, "total": typed},
+        HTTP_ACCEPT_LANGUAGE=language,
+    )
+    page = response.content.decode()
+
+    assert response.context["form"].errors == {}
+    assert response.context["form"].cleaned_data["total"] == Decimal("1197.02")
+    [outcome] = response.context["evaluation"].trace
+    assert outcome.outcome == RuleOutcome.APPLIED  # 1,197.02 is between 1,000 and 1,200
+    # The amount comes back as the reader typed it, in a text field that keeps the comma.
+    total = re.search(r'<input[^>]*name="total"[^>]*>', page)
+    assert total and f'value="{typed}"' in total.group(0) and 'type="text"' in total.group(0)
