@@ -39,7 +39,7 @@ from .templatetags.infinitepay_admin import (
     BLUE,
     GREEN,
     GREY,
-    OUTCOME_COLOURS,
+    RED,
     STATE_COLOURS,
 )
 
@@ -51,6 +51,16 @@ PAYMENT_COLOURS = {
     Payment.Status.PENDING: BLUE,
     Payment.Status.DECLINED: AMBER,
     Payment.Status.CANCELED: GREY,
+}
+# The calls chart tells outcomes apart by colour alone, where a badge has its text: the
+# outcomes that share a badge colour (denied and transient; the three errors) get a shade each.
+CALL_CHART_COLOURS = {
+    ApiCall.Outcome.APPROVED: GREEN,
+    ApiCall.Outcome.DENIED: AMBER,
+    ApiCall.Outcome.TRANSIENT: "#e3a21a",
+    ApiCall.Outcome.AUTH_FAILED: RED,
+    ApiCall.Outcome.REJECTED: "#7b1fa2",
+    ApiCall.Outcome.MALFORMED: "#5d4037",
 }
 
 
@@ -214,7 +224,7 @@ def calls_chart(per_hour: Mapping[datetime, Mapping[str, int]]) -> SafeString:
     }
     chart = _stacked_bars(
         [
-            (str(outcome.label), OUTCOME_COLOURS[outcome], counts)
+            (str(outcome.label), CALL_CHART_COLOURS[outcome], counts)
             for outcome, counts in series.items()
         ]
     )

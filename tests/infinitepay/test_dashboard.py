@@ -401,3 +401,15 @@ def test_the_orders_chart_writes_its_days_as_the_language_does(language, labels)
     # A mark each week: the first day and the eighth.
     axis = svg.split('class="axis x')[1].split('class="axis')[0]
     assert re.findall(r"<text[^>]*>([^<]+)</text>", axis)[:2] == labels
+
+
+def test_the_calls_chart_draws_each_outcome_in_a_colour_of_its_own():
+    """Its legend tells outcomes apart by colour alone: denied and transient failures, which
+    share a badge colour, and the three errors each get their own."""
+    hour = timezone.now().replace(minute=0, second=0, microsecond=0)
+
+    svg = dashboard.calls_chart({hour: {outcome.value: 1 for outcome in ApiCall.Outcome}})
+
+    colours = dict(re.findall(r"\.color-(\d+)[^{]*\{[^}]*?(?:fill|stroke):\s*(#[0-9a-fA-F]+)", svg))
+    assert len(colours) == len(ApiCall.Outcome)
+    assert len(set(colours.values())) == len(ApiCall.Outcome), colours
