@@ -1,14 +1,11 @@
 """Coloured badges for guarantee states and API call outcomes, and a guarantee's timeline."""
 
-from decimal import Decimal
-
 from django import template
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext, gettext_noop
 from lxml import etree
 
-from backoffice.money import format_money
 from infinitepay import selectors, wording
 from infinitepay.models import ApiCall, Guarantee
 from infinitepay.states import State, Step
@@ -78,12 +75,6 @@ def outcome_badge(outcome: str) -> SafeString:
 def failure_reason(reason: str) -> str:
     """`{{ guarantee.failure_reason|failure_reason }}`: why a step failed, in the reader's words."""
     return wording.failure_reason(reason)
-
-
-@register.filter
-def money(amount: Decimal, currency: str) -> str:
-    """`{{ amount|money:currency }}`: "€1,197.02" in English, "1.197,02 €" in German."""
-    return format_money(amount, currency)
 
 
 @register.filter
