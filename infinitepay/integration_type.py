@@ -47,20 +47,13 @@ class InfinitePayType(IntegrationType[InfinitePayIntegration]):
 
     def check_connection(self, integration: InfinitePayIntegration) -> ConnectionCheck:
         """Make one authenticated call; say whether it connected and, in plain words, how."""
-        from integrations.encryption import UNDECRYPTABLE_PHRASE, UndecryptableSecret
-
         from .client import ConnectionStatus, InfinitePayClient, check_connection
 
-        try:
-            specific = integration.specific()
-            assert isinstance(specific, InfinitePayIntegration)
-            client = InfinitePayClient.for_integration(specific)
-        except UndecryptableSecret:
-            return ConnectionCheck(
-                False,
-                Phrase(PROBLEM, {"integration": str(integration), "problem": UNDECRYPTABLE_PHRASE}),
-            )
-        check = check_connection(client)
+        # A secret that cannot be decrypted raises UndecryptableSecret, which the admin's
+        # check of every type answers (integrations.admin.check_connection_of).
+        specific = integration.specific()
+        assert isinstance(specific, InfinitePayIntegration)
+        check = check_connection(InfinitePayClient.for_integration(specific))
         # Kept as phrases: the integration's last check reads in whoever's language reads it;
         # what InfinitePay or the connection said is kept as it came.
         if check.status == ConnectionStatus.CONNECTED:
@@ -134,7 +127,6 @@ UNREADABLE = gettext_noop(
 )
 UNREADABLE_PREFIX = "InfinitePay's service description could not be read: "
 UNREACHABLE = gettext_noop("%(integration)s: unreachable (%(detail)s).")
-PROBLEM = gettext_noop("%(integration)s: %(problem)s")
 
 
 def _said(text: str, integration: Any, detail: str = "") -> Phrase:
