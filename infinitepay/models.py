@@ -156,7 +156,6 @@ class Guarantee(models.Model):
         max_length=20,
         choices=State.choices,
         default=State.NEW,
-        db_index=True,
     )
     order_id = models.CharField(
         _("ORDER_ID"),
@@ -166,7 +165,7 @@ class Guarantee(models.Model):
             "Sent with every call for this payment, so a repeated call never counts twice."
         ),
     )
-    ref_no = models.CharField(_("REF_NO"), max_length=64, blank=True, db_index=True)
+    ref_no = models.CharField(_("REF_NO"), max_length=64, blank=True)
     debtor_id = models.CharField(_("debtor ID"), max_length=64, blank=True)
     guaranteed_amount = models.DecimalField(
         _("guaranteed amount"), max_digits=12, decimal_places=2, null=True, blank=True
@@ -251,7 +250,11 @@ class Guarantee(models.Model):
             ("check_status_guarantee", "Can check a guarantee's status at InfinitePay"),
             ("apply_transaction_guarantee", "Can apply the buyer's payment to a guarantee"),
         ]
+        # Every step rewrites the row and each index with it: no index the reads do not use
+        # (a CharField's db_index adds a second one, for LIKE, on PostgreSQL).
         indexes = [
+            models.Index(fields=["state"], name="guarantee_state"),
+            models.Index(fields=["ref_no"], name="guarantee_ref_no"),
             models.Index(fields=["pending_step", "pending_since"], name="guarantee_pending"),
             models.Index(fields=["step_in_flight", "in_flight_since"], name="guarantee_in_flight"),
             # The dashboard's and the list's "failed steps": a few rows among many.
@@ -329,7 +332,11 @@ class GuaranteeEvent(models.Model):
         DEBTOR_CORRECTED = "debtor_corrected", _("Debtor data corrected")
 
     guarantee = models.ForeignKey(
-        Guarantee, on_delete=models.CASCADE, related_name="events", verbose_name=_("guarantee")
+        Guarantee,
+        on_delete=models.CASCADE,
+        related_name="events",
+        verbose_name=_("guarantee"),
+        db_index=False,  # the timeline's index (guarantee, at) serves it
     )
     at = models.DateTimeField(_("at"), default=timezone.now)
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
