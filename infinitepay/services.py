@@ -15,22 +15,18 @@ import logging
 import random
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
 
 from django.conf import settings
-from django.db import connection, connections, transaction
-from django.db.models import F, Field, Q, QuerySet
-from django.db.models.sql import Query
-from django.db.models.sql.compiler import SQLCompiler
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext
 
-from backoffice.prepared import as_prepared
 from checkout.models import Payment
 from checkout.services import set_payment_status
 from integrations import registry
 
 from . import order_data, wording
+from .claim import claim
 from .client import InfinitePayClient
 from .errors import AuthenticationFailed, InfinitePayError, RequestRejected
 from .events import Kind, record_event
@@ -249,10 +245,7 @@ def _claim(*, guarantee_id: int, step: Step) -> Guarantee | None:
     guarantee with what the step's request reads, or None when it is not this worker's."""
     now = timezone.now()
     lease_expired = now - timedelta(seconds=settings.INFINITEPAY_STEP_LEASE_SECONDS)
-    if connection.vendor == "postgresql":
-        guarantee = _claim_returning(guarantee_id, step, now=now, lease_expired=lease_expired)
-    else:
-        guarantee = _claim_then_read(guarantee_id, step, now=now, lease_expired=lease_expired)
+    guarantee = claim(guarantee_id, step, now=now, lease_expired=lease_expired)
     if guarantee is None:
         logger.info("Guarantee %s: %s not claimed (done, under way or gone)", guarantee_id, step)
         return None
@@ -263,97 +256,6 @@ def _claim(*, guarantee_id: int, step: Step) -> Guarantee | None:
         )
         return None
     return guarantee
-
-
-def _claim_then_read(
-    guarantee_id: int, step: Step, *, now: datetime, lease_expired: datetime
-) -> Guarantee | None:
-    """The claim in two statements: the conditional UPDATE, then the read (SQLite)."""
-    asked_for = Q(pending_step=step, step_in_flight="")
-    abandoned = Q(step_in_flight=step, in_flight_since__lt=lease_expired)
-    candidates = Guarantee.objects.filter(asked_for | abandoned, pk=guarantee_id)
-    if step != Step.CHECK_STATUS:
-        # Only ops resume a failed step (Retry); check status may reconcile it.
-        candidates = candidates.filter(failed_step="")
-    claimed = candidates.update(
-        step_in_flight=step,
-        in_flight_since=now,
-        pending_step="",
-        pending_since=None,
-        next_retry_at=None,
-        attempts=F("attempts") + 1,
-        updated_at=now,
-    )
-    if not claimed:
-        return None
-    return Guarantee.objects.select_related(*STEPS[step].claim_joins).get(pk=guarantee_id)
-
-
-def _claim_returning(
-    guarantee_id: int, step: Step, *, now: datetime, lease_expired: datetime
-) -> Guarantee | None:
-    """The claim in one statement (PostgreSQL): the same conditional UPDATE, in a WITH
-    clause named as the table, so that the ORM's SELECT of the guarantee and its joins reads
-    the row the UPDATE returned. No row: not claimed. The conditional UPDATE, its row lock
-    and its commit are the two-statement claim's; only the round trip and the second
-    statement's planning go (they were a fifth of a step's CPU, bench/inprocess.py)."""
-    meta = Guarantee._meta
-    quote = connection.ops.quote_name
-
-    def column(name: str) -> str:
-        field = meta.get_field(name)
-        assert isinstance(field, Field)
-        return quote(field.column)
-
-    step_in_flight, pending_step = column("step_in_flight"), column("pending_step")
-    in_flight_since, attempts = column("in_flight_since"), column("attempts")
-    update = (
-        f"UPDATE {quote(meta.db_table)} SET {step_in_flight} = %s, {in_flight_since} = %s, "
-        f"{pending_step} = '', {column('pending_since')} = NULL, "
-        f"{column('next_retry_at')} = NULL, {attempts} = {attempts} + 1, "
-        f"{column('updated_at')} = %s "
-        f"WHERE {quote(meta.pk.column)} = %s AND (({pending_step} = %s AND {step_in_flight} = '')"
-        f" OR ({step_in_flight} = %s AND {in_flight_since} < %s))"
-    )
-    if step != Step.CHECK_STATUS:
-        # Only ops resume a failed step (Retry); check status may reconcile it.
-        update += f" AND {column('failed_step')} = ''"
-    query = _ClaimQuery(Guarantee)
-    query.claim_update = (
-        f"{update} RETURNING *",
-        (str(step), now, now, guarantee_id, str(step), str(step), lease_expired),
-    )
-    # The WITH clause holds the claimed row alone: the SELECT needs no filter of its own.
-    claimed: QuerySet[Guarantee] = QuerySet(model=Guarantee, query=query)
-    return claimed.select_related(*STEPS[step].claim_joins).first()
-
-
-class _ClaimQuery(Query):
-    """A SELECT of guarantees preceded by the claim's `WITH <guarantee table> AS (UPDATE …
-    RETURNING *)`: within the statement, the table's name stands for the claimed row."""
-
-    claim_update: tuple[str, tuple[object, ...]] = ("", ())
-
-    def get_compiler(
-        self, using: str | None = None, connection: Any = None, elide_empty: bool = True
-    ) -> Any:
-        if using:
-            connection = connections[using]
-        # django-stubs lack SQLCompiler's fourth argument, which Django 5 passes.
-        return _ClaimCompiler(self, connection, using, elide_empty)  # type: ignore[call-arg]
-
-
-class _ClaimCompiler(SQLCompiler):
-    query: _ClaimQuery
-
-    def as_sql(self, with_limits: bool = True, with_col_aliases: bool = False) -> Any:
-        sql, params = super().as_sql(with_limits, with_col_aliases)
-        update, update_params = self.query.claim_update
-        table = self.connection.ops.quote_name(Guarantee._meta.db_table)
-        # Planning its eight-table join cost PostgreSQL five times what running it does.
-        return as_prepared(
-            self.connection, f"WITH {table} AS ({update}) {sql}", (*update_params, *params)
-        )
 
 
 @transaction.atomic
