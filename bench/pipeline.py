@@ -76,7 +76,9 @@ def main() -> None:
     parser.add_argument("--rate", type=int, default=20, help="orders per second, latency run")
     parser.add_argument("--seconds", type=int, default=15, help="length of the latency run")
     parser.add_argument("--workers", type=int, default=2, help="Celery worker processes")
-    parser.add_argument("--threads", type=int, default=24, help="threads per worker")
+    parser.add_argument(
+        "--threads", type=int, default=32, help="threads per worker (as docker-compose.yml runs it)"
+    )
     parser.add_argument(
         "--profile",
         type=Path,
