@@ -1,8 +1,9 @@
 """Writes of the guarantee pipeline: start, run a step, request a step, retry, sweep.
 
 Every step follows one protocol:
-1. claim: one conditional UPDATE marks the step in flight, only if it was asked for (or
-   its earlier worker vanished), so two workers never call for the same guarantee at once;
+1. claim (`infinitepay.claim`): one conditional UPDATE marks the step in flight, only if it
+   was asked for (or its earlier worker vanished), so two workers never call for the same
+   guarantee at once;
 2. call InfinitePay with no transaction open and no row locked;
 3. record: lock the row, store the call as an ApiCall, move the state, ask for the next step.
 Tasks are enqueued only after their transaction commits; a crash in between is caught by
