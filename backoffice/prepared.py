@@ -9,8 +9,8 @@ The SQL-level `PREPARE` goes through Django's cursor like any statement (query l
 execute wrappers and tests see it), unlike psycopg's protocol-level preparing, which Django
 turns off. A prepared statement lives as long as the database session and is not undone by
 a rollback; a session that is closed takes its statements with it, and a new one prepares
-them again. A transaction-pooling proxy in front of PostgreSQL (one that hands a session's
-statements to other sessions) cannot carry them; this product talks to PostgreSQL directly.
+them again. A proxy that shares server sessions between clients (PgBouncer in transaction
+mode) cannot carry them: `DATABASE_PREPARED_STATEMENTS=false` runs the statements as they are.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ import weakref
 from collections.abc import Sequence
 from typing import Any
 
+from django.conf import settings
 from django.db.backends.base.base import BaseDatabaseWrapper
 
 # The names prepared in each open database session, by its driver connection.
@@ -34,9 +35,10 @@ def as_prepared(
     """The `EXECUTE` that runs `sql` (with Django's `%s` placeholders) as a prepared
     statement of this session, preparing it first if the session has not yet.
 
-    Only on PostgreSQL; other databases get `sql` back as it is.
+    Only on PostgreSQL, and unless `DATABASE_PREPARED_STATEMENTS` is off; otherwise `sql`
+    comes back as it is.
     """
-    if connection.vendor != "postgresql":
+    if connection.vendor != "postgresql" or not settings.DATABASE_PREPARED_STATEMENTS:
         return sql, tuple(params)
     connection.ensure_connection()
     names = _prepared.setdefault(connection.connection, set())

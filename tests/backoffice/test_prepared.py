@@ -72,3 +72,14 @@ def test_a_prepared_statement_outlives_a_rolled_back_transaction():
 def test_other_databases_run_the_statement_as_it_is():
     sqlite = SimpleNamespace(vendor="sqlite")
     assert as_prepared(sqlite, "SELECT %s, '5%%'", [1]) == ("SELECT %s, '5%%'", (1,))  # type: ignore[arg-type]
+
+
+@on_postgresql
+@pytest.mark.django_db
+def test_prepared_statements_can_be_turned_off_for_a_session_sharing_proxy(settings):
+    settings.DATABASE_PREPARED_STATEMENTS = False
+    sql = "SELECT %s::int * 3"
+    assert as_prepared(connection, sql, [2]) == (sql, (2,))
+    with CaptureQueriesContext(connection) as captured:
+        assert run(sql, (2,)) == [(6,)]
+    assert statements(captured) == ["SELECT"]

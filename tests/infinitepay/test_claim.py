@@ -16,9 +16,11 @@ def claim_now(guarantee_id: int, step: Step):
     return claim(guarantee_id, step, now=now, lease_expired=now - timedelta(seconds=60))
 
 
-def test_each_claim_reads_its_own_guarantee_and_joins(place, infinitepay):
-    """On PostgreSQL a step's claim statement is built and prepared once per connection
-    and reused: what each claim returns must still be its own guarantee's."""
+@pytest.mark.parametrize("prepared", [True, False])
+def test_each_claim_reads_its_own_guarantee_and_joins(place, infinitepay, settings, prepared):
+    """On PostgreSQL a step's claim statement is built (and prepared, unless turned off)
+    once per connection and reused: what each claim returns must still be its own."""
+    settings.DATABASE_PREPARED_STATEMENTS = prepared
     first, second = place(infinitepay, run=False), place(infinitepay, run=False)
     claimed = [claim_now(first.pk, Step.RESERVE), claim_now(second.pk, Step.RESERVE)]
     for guarantee, placed in zip(claimed, [first, second], strict=True):
