@@ -13,12 +13,11 @@ SQLite keeps two plain statements.
 
 from __future__ import annotations
 
-import weakref
+import functools
 from datetime import datetime
 from typing import Any
 
 from django.db import connection, connections
-from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import F, Field, Q, QuerySet
 from django.db.models.sql import Query
 from django.db.models.sql.compiler import SQLCompiler
@@ -83,6 +82,7 @@ def _claim_returning(
     return None
 
 
+@functools.cache
 def _update_sql(step: Step) -> str:
     meta = Guarantee._meta
     quote = connection.ops.quote_name
@@ -108,12 +108,6 @@ def _update_sql(step: Step) -> str:
     return f"{update} RETURNING *"
 
 
-# Each database connection's claim compilers, by the claim's UPDATE and joins. A connection
-# belongs to one thread, so a compiler is never used by two claims at once.
-_compilers: weakref.WeakKeyDictionary[BaseDatabaseWrapper, dict[tuple[str, str], _ClaimCompiler]]
-_compilers = weakref.WeakKeyDictionary()
-
-
 class _ClaimQuery(Query):
     """A SELECT of guarantees preceded by the claim's `WITH <guarantee table> AS (UPDATE …
     RETURNING *)`: within the statement, the table's name stands for the claimed row."""
@@ -127,9 +121,13 @@ class _ClaimQuery(Query):
             connection = connections[using]
         # The same step's claim is the same SQL each time, its parameters apart: building
         # it (its columns, joins and the models they fill) was a fifth of a worker's CPU, so
-        # it is built on a connection's first claim of the step, and its compiler kept.
+        # it is built on a connection's first claim of the step, and its compiler kept on the
+        # connection. A connection belongs to one thread: a compiler is never used by two
+        # claims at once, and goes with its connection.
+        compilers: dict[tuple[str, str], _ClaimCompiler] = connection.__dict__.setdefault(
+            "infinitepay_claim_compilers", {}
+        )
         key = (self.claim_update[0], repr(self.select_related))
-        compilers = _compilers.setdefault(connection, {})
         compiler = compilers.get(key)
         if compiler is None:
             # django-stubs lack SQLCompiler's fourth argument, which Django 5 passes.
