@@ -9,7 +9,8 @@ broker; it is flushed before a run. Processes start on free ports, log to files 
     harness.configure("checkout")        # before django.setup(): the environment of the run
     with harness.fresh_database(), contextlib.ExitStack() as stack:
         sandbox, _ = harness.start_sandbox(stack)
-        base_url = harness.start_gunicorn(stack, env=harness.product_env(sandbox))
+        env = harness.product_env(sandbox.url)
+        base_url, _ = harness.start_gunicorn(stack, env=env, workers=4, threads=8)
 """
 
 from __future__ import annotations
@@ -54,6 +55,8 @@ PRODUCTION_ENV = {
 CONN_MAX_AGE = "60"
 
 _database_name = ""
+# Whether this run's broker is Redis db 7 (else memory: no worker, nothing to flush).
+_redis_broker = True
 # Benchmarks share Redis db 7 and flush it: one run at a time on a server (a run started
 # meanwhile waits). The lock is PostgreSQL's, held by a connection open for the whole run.
 BENCHMARK_LOCK = 7_000_007
@@ -65,10 +68,11 @@ def configure(name: str, *, lock: bool = True) -> str:
 
     `lock=False`: a run with no worker (its broker is in memory: what is enqueued is dropped)
     does not use Redis db 7, and need not wait for the other benchmarks."""
-    global _database_name
+    global _database_name, _redis_broker
     if lock:
         _take_benchmark_lock()
     _database_name = f"bench_{name}_{os.getpid()}"
+    _redis_broker = lock
     # Ctrl-C and kill both unwind the run: its processes stop and its database is dropped.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     os.environ.update(PRODUCTION_ENV)
@@ -101,17 +105,18 @@ def _take_benchmark_lock() -> None:
 
 
 @contextlib.contextmanager
-def fresh_database(*, redis: bool = True) -> Iterator[None]:
-    """Create and migrate this run's database, flush the benchmarks' Redis db; drop both after."""
+def fresh_database() -> Iterator[None]:
+    """Create and migrate this run's database, flush the benchmarks' Redis db (if the run's
+    broker is Redis); drop both after, and the run's static files if a server collected them."""
     import psycopg
-    import redis as redis_module
+    import redis
     from django.core.management import call_command
     from django.db import connections
 
     with psycopg.connect(f"{POSTGRES_URL}/postgres", autocommit=True) as admin:
         admin.execute(f'CREATE DATABASE "{_database_name}"')
-    if redis_too := redis:
-        redis_module.Redis.from_url(REDIS_URL).flushdb()
+    if _redis_broker:
+        redis.Redis.from_url(REDIS_URL).flushdb()
     try:
         call_command("migrate", verbosity=0, interactive=False)
         yield
@@ -119,8 +124,9 @@ def fresh_database(*, redis: bool = True) -> Iterator[None]:
         connections.close_all()
         with psycopg.connect(f"{POSTGRES_URL}/postgres", autocommit=True) as admin:
             admin.execute(f'DROP DATABASE IF EXISTS "{_database_name}" WITH (FORCE)')
-        if redis_too:
-            redis_module.Redis.from_url(REDIS_URL).flushdb()
+        if _redis_broker:
+            redis.Redis.from_url(REDIS_URL).flushdb()
+        shutil.rmtree(_static_root(), ignore_errors=True)
 
 
 def product_env(sandbox_url: str, **extra: str) -> dict[str, str]:
@@ -217,6 +223,43 @@ def seed_storefront(*, buyers: int) -> Storefront:
     )
 
 
+# The Place order form's hidden fields: the checkout's token and the fingerprint of what the
+# review page showed (an order is placed only if the checkout is still the one reviewed).
+PLACE_ORDER_FIELDS = re.compile(r'name="(checkout_token|fingerprint)" value="([^"]+)"')
+
+
+def checkout_posts(shopper: Shopper, store: Storefront) -> list[tuple[str, dict[str, str]]]:
+    """The POSTs (path, form data) that fill a shopper's cart and walk the checkout up to the
+    review: three papers and a coffee, its address, flat rate, InfinitePay with Debtor Data."""
+    paper, coffee = store.product_ids
+    address = str(shopper.address_id)
+    # The method's own form is prefixed with its integration type's key ("infinitepay").
+    type_key = store.method.rsplit("_", 1)[0]
+    return [
+        (f"/cart/add/{paper}/", {"quantity": "3"}),
+        (f"/cart/add/{coffee}/", {"quantity": "1"}),
+        ("/checkout/billing/", {"address": address}),
+        ("/checkout/shipping/", {"address": address}),
+        ("/checkout/shipping-method/", {"shipping_method": "flat_rate"}),
+        (
+            "/checkout/payment/",
+            {
+                "method": store.method,
+                f"{type_key}-debtor_email": f"{shopper.username}@example.com",
+                f"{type_key}-legal_form": "gmbh",
+            },
+        ),
+    ]
+
+
+def place_order_form(review_page: str) -> dict[str, str]:
+    """The Place order form's fields, read from the review page's HTML."""
+    form = dict(PLACE_ORDER_FIELDS.findall(review_page))
+    if len(form) != 2:
+        raise SystemExit(f"no Place order form on the review page:\n{review_page[:2000]}")
+    return form
+
+
 def german_vat_id(n: int) -> str:
     """The n-th valid German VAT ID of the benchmarks (DE + 8 digits + check digit)."""
     from stdnum.iso7064 import mod_11_10
@@ -298,10 +341,11 @@ def start_gunicorn(
     """Start gunicorn (gthread workers) on a free port; return its base URL and process.
 
     Production serves static files by their hashed names from collectstatic's manifest, so
-    they are collected first, once per run, into a folder of the run's own."""
+    they are collected first, once per run (by its first server), into a folder of the run's
+    own, which fresh_database() removes at the end of the run."""
     from tests.processes import free_port, server_argv
 
-    static_root = LOG_DIR / f"{_database_name}-static"
+    static_root = _static_root()
     if not static_root.exists():
         subprocess.run(
             [sys.executable, "manage.py", "collectstatic", "--noinput", "-v", "0"],
@@ -309,7 +353,6 @@ def start_gunicorn(
             env={**env, "STATIC_ROOT": str(static_root)},
             check=True,
         )
-    stack.callback(shutil.rmtree, static_root, ignore_errors=True)
     env = {**env, "STATIC_ROOT": str(static_root)}
     port = free_port()
     process = start_process(
@@ -332,6 +375,10 @@ def start_gunicorn(
 
     wait_until(healthy, process=process, what="gunicorn")
     return base_url, process
+
+
+def _static_root() -> Path:
+    return LOG_DIR / f"{_database_name}-static"
 
 
 def start_worker(

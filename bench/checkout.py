@@ -25,7 +25,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import random
-import re
 import sys
 import threading
 import time
@@ -46,9 +45,6 @@ from sandbox.faults import FaultKind  # noqa: E402
 TARGET_P95_MS = 150
 TARGET_CPU_MS = 15
 TARGET_RATIO = 1.2
-# The Place order form's hidden fields: the checkout's token and the fingerprint of what the
-# review page showed (an order is placed only if the checkout is still the one reviewed).
-PLACE_ORDER_FIELDS = re.compile(r'name="(checkout_token|fingerprint)" value="([^"]+)"')
 
 
 def main() -> None:
@@ -141,29 +137,11 @@ class Shopper:
 
     def prepare(self) -> dict[str, str]:
         """Fill the cart and walk the checkout up to the review; return the Place order form."""
-        paper, coffee = self.store.product_ids
-        self._post(f"/cart/add/{paper}/", {"quantity": "3"})
-        self._post(f"/cart/add/{coffee}/", {"quantity": "1"})
-        address = str(self.shopper.address_id)
-        self._post("/checkout/billing/", {"address": address})
-        self._post("/checkout/shipping/", {"address": address})
-        self._post("/checkout/shipping-method/", {"shipping_method": "flat_rate"})
-        # The method's own form is prefixed with its integration type's key ("infinitepay").
-        type_key = self.store.method.rsplit("_", 1)[0]
-        self._post(
-            "/checkout/payment/",
-            {
-                "method": self.store.method,
-                f"{type_key}-debtor_email": f"{self.shopper.username}@example.com",
-                f"{type_key}-legal_form": "gmbh",
-            },
-        )
+        for path, data in harness.checkout_posts(self.shopper, self.store):
+            self._post(path, data)
         review = self.http.get("/checkout/review/")
         review.raise_for_status()
-        form = dict(PLACE_ORDER_FIELDS.findall(review.text))
-        if len(form) != 2:
-            raise SystemExit(f"no Place order form on the review page:\n{review.text[:2000]}")
-        return form
+        return harness.place_order_form(review.text)
 
     def place_order(self, form: dict[str, str]) -> float:
         """POST place-order; return the seconds until the redirect to the order page."""

@@ -27,7 +27,6 @@ import argparse
 import contextlib
 import cProfile
 import pstats
-import re
 import statistics
 import sys
 import time
@@ -56,15 +55,13 @@ from infinitepay.client import InfinitePayClient  # noqa: E402
 from infinitepay.models import Guarantee  # noqa: E402
 from infinitepay.states import State, Step  # noqa: E402
 
-PLACE_ORDER_FIELDS = re.compile(r'name="(checkout_token|fingerprint)" value="([^"]+)"')
-
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--orders", type=int, default=200)
     parser.add_argument("--profile", type=Path, metavar="DIR")
     args = parser.parse_args()
-    with harness.fresh_database(redis=False), contextlib.ExitStack() as stack:
+    with harness.fresh_database(), contextlib.ExitStack() as stack:
         sandbox, sandbox_process = harness.start_sandbox(stack)
         settings.INFINITEPAY_TEST_URL = sandbox.url
         buyers = min(args.orders, 50)
@@ -113,28 +110,11 @@ def submit(store: harness.Storefront, args) -> None:
 
 
 def prepare(client: Client, shopper: harness.Shopper, store: harness.Storefront) -> dict:
-    paper, coffee = store.product_ids
-    address = str(shopper.address_id)
-    type_key = store.method.rsplit("_", 1)[0]
-    for path, data in [
-        (f"/cart/add/{paper}/", {"quantity": "3"}),
-        (f"/cart/add/{coffee}/", {"quantity": "1"}),
-        ("/checkout/billing/", {"address": address}),
-        ("/checkout/shipping/", {"address": address}),
-        ("/checkout/shipping-method/", {"shipping_method": "flat_rate"}),
-        (
-            "/checkout/payment/",
-            {
-                "method": store.method,
-                f"{type_key}-debtor_email": f"{shopper.username}@example.com",
-                f"{type_key}-legal_form": "gmbh",
-            },
-        ),
-    ]:
+    for path, data in harness.checkout_posts(shopper, store):
         response = client.post(path, data)
         assert response.status_code == 302, (path, response.content[:2000])
     review = client.get("/checkout/review/")
-    return dict(PLACE_ORDER_FIELDS.findall(review.content.decode()))
+    return harness.place_order_form(review.content.decode())
 
 
 def pipeline(args, sandbox_pid: int) -> None:

@@ -147,7 +147,7 @@ def main() -> None:
             f"Target placed → ACTIVATED p95 ≤ {TARGET_P95_S:.0f} s at {args.rate}/s: "
             f"{harness.verdict(p95 <= TARGET_P95_S)} ({p95:.2f} s)"
         )
-        peak = max(kib for run in [*runs.values()] for kib in run.peak_rss_kib) / 1024
+        peak = max(kib for run in runs.values() for kib in run.peak_rss_kib) / 1024
         peak = max(peak, max(rss) / 1024)
         print(
             f"Target peak RSS ≤ {TARGET_RSS_MIB} MiB per worker process: "
