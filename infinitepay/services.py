@@ -410,9 +410,11 @@ def _lock(guarantee_id: int, *, claimed: Guarantee | None = None) -> Guarantee:
     """The guarantee, row-locked, with what recording and the next step's request read.
 
     A worker recording its own step passes the guarantee its claim read: only the row is read
-    again, and its integration, payment and order are the claim's. They are not changed while
-    a step is in flight (the payment's status only by the step that records it), and reading
-    them with every step cost more CPU than the rest of recording (bench/inprocess.py).
+    again, with the integration's settings that recording decides by, and the payment and
+    order are the claim's. Those are not changed while a step is in flight (the payment's
+    status only by the step that records it), and reading them with every step cost more CPU
+    than the rest of recording (bench/inprocess.py). The settings are read again because ops
+    may change them meanwhile: Auto-Capture turned off during Reserve stops before Capture.
     """
     if claimed is None:
         guarantee = (
@@ -422,22 +424,41 @@ def _lock(guarantee_id: int, *, claimed: Guarantee | None = None) -> Guarantee:
         )
     else:
         guarantee = _lock_row(guarantee_id)
-        guarantee.integration = claimed.integration
+        integration = claimed.integration
+        for setting in LOCKED_SETTINGS:
+            setattr(integration, setting, getattr(guarantee, f"integration_{setting}"))
+        guarantee.integration = integration
         guarantee.payment = claimed.payment
     guarantee._loaded = _columns(guarantee)  # type: ignore[attr-defined]
     return guarantee
 
 
+# What recording decides by, of the integration (`integration_<name>` on the locked row).
+LOCKED_SETTINGS = ("auto_capture", "auto_activation", "credentials_rejected_at")
+
+
 def _lock_row(guarantee_id: int) -> Guarantee:
-    """The guarantee's row alone, locked, in one plain statement.
+    """The guarantee's row, locked, with its integration's `LOCKED_SETTINGS`, in one plain
+    statement.
 
     Recording runs it for every step; the ORM's building of the same query each time cost as
     much CPU as the rest of the lock (bench/inprocess.py), so it is written out once here.
     """
-    meta = Guarantee._meta
-    sql = f"SELECT * FROM {meta.db_table} WHERE {meta.pk.column} = %s"
+    quote = connection.ops.quote_name
+    guarantees = quote(Guarantee._meta.db_table)
+    integrations = quote(InfinitePayIntegration._meta.db_table)
+    settings_sql = ", ".join(
+        f"{integrations}.{quote(name)} AS {quote('integration_' + name)}"
+        for name in LOCKED_SETTINGS
+    )
+    sql = (
+        f"SELECT {guarantees}.*, {settings_sql} FROM {guarantees} "
+        f"JOIN {integrations} ON {integrations}.{quote(InfinitePayIntegration._meta.pk.column)}"
+        f" = {guarantees}.{quote('integration_id')} WHERE {guarantees}.{quote('id')} = %s"
+    )
     if connection.features.has_select_for_update:
-        sql += f" {connection.ops.for_update_sql()}"
+        # The guarantee's row only: every worker reads the same integration.
+        sql += f" {connection.ops.for_update_sql(of=(guarantees,))}"
     for guarantee in Guarantee.objects.raw(sql, [guarantee_id]):
         return guarantee
     raise Guarantee.DoesNotExist(f"Guarantee {guarantee_id} does not exist")

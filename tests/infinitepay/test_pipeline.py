@@ -15,9 +15,10 @@ from django.utils import timezone
 
 from checkout.models import Payment
 from infinitepay import services
-from infinitepay.models import ApiCall, Guarantee
+from infinitepay.client import InfinitePayClient
+from infinitepay.models import ApiCall, Guarantee, InfinitePayIntegration
 from infinitepay.states import State, Step
-from infinitepay.steps import InvalidTransition
+from infinitepay.steps import STEPS, InvalidTransition
 from sandbox.accounts import DENIED_AT_ACTIVATION, DENIED_AT_RESERVE
 
 pytestmark = pytest.mark.django_db
@@ -332,6 +333,37 @@ def executed(captured: CaptureQueriesContext) -> list[str]:
     return statements
 
 
+@pytest.mark.parametrize("setting", ["auto_capture", "auto_activation"])
+def test_automation_turned_off_during_a_call_stops_the_steps_that_follow(
+    place, infinitepay, sandbox, monkeypatch, setting
+):
+    """The steps of one task read the integration's automation anew as each is recorded:
+    ops who turn it off while a call is under way stop the next step."""
+    infinitepay.auto_capture = infinitepay.auto_activation = True
+    infinitepay.save()
+    guarantee = place(infinitepay, run=False)
+    call = InfinitePayClient.call
+    turned_off_at = Step.RESERVE if setting == "auto_capture" else Step.CAPTURE
+
+    def call_while_ops_turn_it_off(client, request):
+        if request.operation == STEPS[turned_off_at].operation:
+            InfinitePayIntegration.objects.filter(pk=infinitepay.pk).update(**{setting: False})
+        return call(client, request)
+
+    monkeypatch.setattr(InfinitePayClient, "call", call_while_ops_turn_it_off)
+    services.run_step(guarantee_id=guarantee.pk, step=Step.RESERVE)
+    guarantee.refresh_from_db()
+    stopped_at = State.RESERVED if setting == "auto_capture" else State.CAPTURED
+    assert (guarantee.state, guarantee.pending_step, guarantee.step_in_flight) == (
+        stopped_at,
+        "",
+        "",
+    )
+    assert [step for step, _ in calls(guarantee)] == (
+        ["reserve"] if setting == "auto_capture" else ["reserve", "capture"]
+    )
+
+
 def test_a_worker_reads_an_orders_integration_payment_and_order_once_for_its_three_steps(
     place, infinitepay, sandbox
 ):
@@ -355,7 +387,8 @@ def test_a_worker_reads_an_orders_integration_payment_and_order_once_for_its_thr
         for table in ["infinitepay_infinitepayintegration", "checkout_payment", "checkout_order"]
     }
     assert reads_of == {
-        "infinitepay_infinitepayintegration": 1,
+        # The claim; then, with each step's row lock, the settings recording decides by.
+        "infinitepay_infinitepayintegration": 1 + 3,
         "checkout_payment": 1,
         "checkout_order": 1,
     }
