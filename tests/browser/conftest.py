@@ -7,12 +7,14 @@ Without Chromium, PostgreSQL or Redis the tests are skipped, and with CI=true th
 A failing test leaves a screenshot in test-artifacts/.
 """
 
+import importlib
 import re
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from django.contrib.auth.hashers import PBKDF2PasswordHasher
+from django.contrib.auth.models import Group, Permission
 from playwright.sync_api import Browser, Page, sync_playwright
 
 from backoffice.celery import app as celery_app
@@ -20,6 +22,7 @@ from backoffice.demo import DEMO_PASSWORD
 from checkout import services as checkout_services
 from infinitepay.models import Guarantee
 from infinitepay.states import Step
+from tests.factories import StaffUserFactory
 from tests.processes import (
     CHROMIUM,
     ROOT,
@@ -30,6 +33,8 @@ from tests.processes import (
 )
 
 ARTIFACTS = ROOT / "test-artifacts"
+SCREENSHOTS = ARTIFACTS / "screenshots"
+STAFF_ROLES = importlib.import_module("infinitepay.migrations.0004_staff_roles").ROLES
 # Without the background-networking flags Chromium waits on the closed network.
 CHROMIUM_ARGS = [
     "--headless",
@@ -87,6 +92,22 @@ def stack(django_db_setup, django_db_blocker, sandbox_server, tmp_path_factory):
 
 
 @pytest.fixture
+def fresh_server(stack):
+    """The web server started anew before and after the test.
+
+    Each transactional test empties the tables, and the content types come back with new
+    ids; a server process that cached the old ones (the admin's log of an operation, a
+    save) would fail to write the log. Tests that write it start the server anew, so none
+    of them meets ids cached by another.
+    """
+    stack.stop()
+    stack.start()
+    yield
+    stack.stop()
+    stack.start()
+
+
+@pytest.fixture
 def live_url(stack, sandbox) -> str:
     """The site's URL, for a test whose data is committed and whose sandbox is fresh."""
     celery_app.control.purge()  # nothing left over from an earlier test
@@ -136,9 +157,33 @@ def log_in(page: Page, base_url: str, username: str, *, admin: bool = False) -> 
     page.goto(f"{base_url}/admin/login/" if admin else f"{base_url}/accounts/login/")
     page.fill("input[name=username]", username)
     page.fill("input[name=password]", DEMO_PASSWORD)
-    page.locator("form [type=submit]").click()
+    # The login form's button: without JavaScript the language switcher shows one too.
+    page.locator("form:has(input[name=password]) [type=submit]").click()
     page.wait_for_load_state()
     assert "login" not in Path(page.url).parts, f"{username} could not log in"
+
+
+def screenshot(page: Page, name: str) -> Path:
+    """What a person sees, at the page's full height, in test-artifacts/screenshots/."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
+
+
+def member_of(role: str, username: str):
+    """A staff user in one of the roles, as its migration defines it.
+
+    Transactional tests empty every table after each test, the migration's groups too.
+    """
+    group, _ = Group.objects.get_or_create(name=role)
+    for app_label, codenames in STAFF_ROLES[role].items():
+        group.permissions.add(
+            *Permission.objects.filter(content_type__app_label=app_label, codename__in=codenames)
+        )
+    user = StaffUserFactory(username=username, password=DEMO_PASSWORD)
+    user.groups.add(group)
+    return user
 
 
 @pytest.fixture

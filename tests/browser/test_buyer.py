@@ -5,28 +5,17 @@ The walks save screenshots of what the buyer sees in test-artifacts/screenshots/
 """
 
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from django.utils import timezone
 from playwright.sync_api import Page, expect
 
-from backoffice.demo import DEMO_PASSWORD
 from checkout.models import Order
 from infinitepay.models import Guarantee
 from sandbox.accounts import DENIED_AT_RESERVE
-from tests.browser.conftest import ARTIFACTS, log_in
+from tests.browser.conftest import log_in, screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-SCREENSHOTS = ARTIFACTS / "screenshots"
-
-
-def screenshot(page: Page, name: str) -> Path:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    path = SCREENSHOTS / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)
-    return path
 
 
 @pytest.fixture
@@ -288,10 +277,7 @@ def test_without_javascript_the_checkout_still_works(
     page = context.new_page()
     page.set_default_timeout(15_000)
     try:
-        page.goto(f"{live_url}/accounts/login/")
-        page.fill("input[name=username]", buyer.user.username)
-        page.fill("input[name=password]", DEMO_PASSWORD)
-        page.get_by_role("button", name="Log in").click()
+        log_in(page, live_url, buyer.user.username)
         add_to_cart(page, live_url, "Paper", 2)
         page.get_by_role("button", name="Check out").click()
         page.get_by_role("button", name="Continue").click()

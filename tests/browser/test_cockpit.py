@@ -6,64 +6,17 @@ Every test saves screenshots of what a person sees, at 1280 pixels, in
 test-artifacts/screenshots/ (kept by CI with the other test artifacts).
 """
 
-import importlib
-from pathlib import Path
-
 import pytest
-from django.contrib.auth.models import Group, Permission
 from playwright.sync_api import Page, expect
 
-from backoffice.demo import DEMO_PASSWORD
 from checkout import services as checkout_services
 from infinitepay.models import Guarantee, InfinitePayIntegration
 from infinitepay.states import State
 from sandbox.accounts import DENIED_AT_ACTIVATION, Account
-from tests.browser.conftest import ARTIFACTS, log_in
-from tests.factories import StaffUserFactory
+from tests.browser.conftest import log_in, member_of, screenshot
 from tests.processes import wait_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-SCREENSHOTS = ARTIFACTS / "screenshots"
-STAFF_ROLES = importlib.import_module("infinitepay.migrations.0004_staff_roles").ROLES
-
-
-def screenshot(page: Page, name: str) -> Path:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    path = SCREENSHOTS / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)
-    return path
-
-
-def member_of(role: str, username: str):
-    """A staff user in one of the roles, as its migration defines it.
-
-    Transactional tests empty every table after each test, the migration's groups too.
-    """
-    group, _ = Group.objects.get_or_create(name=role)
-    for app_label, codenames in STAFF_ROLES[role].items():
-        group.permissions.add(
-            *Permission.objects.filter(content_type__app_label=app_label, codename__in=codenames)
-        )
-    user = StaffUserFactory(username=username, password=DEMO_PASSWORD)
-    user.groups.add(group)
-    return user
-
-
-@pytest.fixture
-def fresh_server(stack):
-    """The web server started anew before and after the test.
-
-    Each transactional test empties the tables, and the content types come back with new
-    ids; a server process that cached the old ones (the admin's log of an operation, a
-    save) would fail to write the log. These tests write it for models that other browser
-    tests do too, so none of them meets ids cached by another.
-    """
-    stack.stop()
-    stack.start()
-    yield
-    stack.stop()
-    stack.start()
 
 
 @pytest.fixture

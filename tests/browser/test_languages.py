@@ -3,57 +3,16 @@
 The walk saves screenshots of both languages in test-artifacts/screenshots/.
 """
 
-import importlib
 import re
-from pathlib import Path
 
 import pytest
-from django.contrib.auth.models import Group, Permission
 from playwright.sync_api import Page, expect
 
-from backoffice.demo import DEMO_PASSWORD
 from infinitepay.models import InfinitePayIntegration
-from tests.browser.conftest import ARTIFACTS, log_in
-from tests.factories import InfinitePayIntegrationFactory, StaffUserFactory
+from tests.browser.conftest import log_in, member_of, screenshot
+from tests.factories import InfinitePayIntegrationFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-SCREENSHOTS = ARTIFACTS / "screenshots"
-STAFF_ROLES = importlib.import_module("infinitepay.migrations.0004_staff_roles").ROLES
-
-
-def screenshot(page: Page, name: str) -> Path:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    path = SCREENSHOTS / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)
-    return path
-
-
-@pytest.fixture
-def demo_payment_admin(db):
-    """The demo's payment admin: `admin`, in Payment admins as its migration defines it.
-
-    Transactional tests empty every table after each test, the migration's groups too.
-    """
-    group, _ = Group.objects.get_or_create(name="Payment admins")
-    for app_label, codenames in STAFF_ROLES["Payment admins"].items():
-        group.permissions.add(
-            *Permission.objects.filter(content_type__app_label=app_label, codename__in=codenames)
-        )
-    user = StaffUserFactory(username="admin", password=DEMO_PASSWORD)
-    user.groups.add(group)
-    return user
-
-
-@pytest.fixture
-def fresh_server(stack):
-    """The web server started anew around the test: saving writes the admin's log, whose
-    content types come back with new ids after each transactional test."""
-    stack.stop()
-    stack.start()
-    yield
-    stack.stop()
-    stack.start()
 
 
 @pytest.fixture
@@ -71,14 +30,13 @@ def switch_language(page: Page, language: str) -> None:
         page.select_option("#language-switcher-select", language)
 
 
-def test_an_admin_edits_the_infinitepay_form_in_english_then_in_german(
-    english_page, live_url, demo_payment_admin
-):
+def test_an_admin_edits_the_infinitepay_form_in_english_then_in_german(english_page, live_url):
     page = english_page
+    admin = member_of("Payment admins", "admin")
     integration = InfinitePayIntegrationFactory(
-        name="InfinitePay DE", default_owner=demo_payment_admin, shipping_duration=21
+        name="InfinitePay DE", default_owner=admin, shipping_duration=21
     )
-    log_in(page, live_url, demo_payment_admin.username, admin=True)
+    log_in(page, live_url, admin.username, admin=True)
 
     page.locator("tr.model-integration").get_by_role("link", name="Integrations").click()
     page.get_by_role("link", name="InfinitePay DE").click()

@@ -1,36 +1,20 @@
 """Ops in the browser: find a guarantee that failed at InfinitePay, retry it, see it through."""
 
-import importlib
 import time
 
 import pytest
-from django.contrib.auth.models import Group, Permission
 from playwright.sync_api import Locator, Page, expect
 
-from backoffice.demo import DEMO_PASSWORD
 from infinitepay.states import State
-from tests.browser.conftest import log_in
-from tests.factories import StaffUserFactory
+from tests.browser.conftest import log_in, member_of
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-STAFF_ROLES = importlib.import_module("infinitepay.migrations.0004_staff_roles").ROLES
 
 
 @pytest.fixture
 def ops_user(db):
-    """A member of Payment ops, the role as its migration defines it.
-
-    Transactional tests empty every table after each test, the migration's groups too.
-    """
-    group, _ = Group.objects.get_or_create(name="Payment ops")
-    for app_label, codenames in STAFF_ROLES["Payment ops"].items():
-        group.permissions.add(
-            *Permission.objects.filter(content_type__app_label=app_label, codename__in=codenames)
-        )
-    user = StaffUserFactory(username="olga", password=DEMO_PASSWORD)
-    user.groups.add(group)
-    return user
+    """A member of Payment ops, the role as its migration defines it."""
+    return member_of("Payment ops", "olga")
 
 
 def reload_until(page: Page, locator: Locator, text: str, *, timeout: float) -> None:
