@@ -9,8 +9,6 @@
 - Greece is GR as a country and EL as a VAT prefix.
 """
 
-import re
-
 import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
@@ -20,6 +18,7 @@ from checkout.models import Customer, CustomerAddress
 from payment_rules.services import MethodSpec, create_rule
 
 from .factories import BuyerFactory, CustomerAddressFactory, CustomerFactory
+from .test_checkout import offered_methods, walk_to_payment
 
 pytestmark = pytest.mark.django_db
 
@@ -214,21 +213,18 @@ def test_a_vat_id_of_another_country_than_the_billing_address_is_allowed(admin_c
     assert Customer.objects.get().addresses.get().country.code == "AT"
 
 
+def test_a_region_must_lie_in_the_country_of_its_address(admin_client):
+    response = admin_client.post(
+        ADD_CUSTOMER,
+        customer_form(vat_id="DE814523673", addresses=[{"country": "DE", "region": "AT-9"}]),
+    )
+
+    assert response.status_code == 200
+    assert "Use a code of Germany: it starts with DE-." in form_errors(response)
+    assert not Customer.objects.exists() and not CustomerAddress.objects.exists()
+
+
 # --- The checkout -------------------------------------------------------------------------
-
-
-def offered_methods(client) -> list[str]:
-    page = client.get(reverse("checkout:payment")).content.decode()
-    return re.findall(r'name="method" value="([^"]+)"', page)
-
-
-def walk_to_payment(client, buyer, product) -> None:
-    address = buyer.customer.addresses.get()
-    client.force_login(buyer.user)
-    client.post(reverse("checkout:add_to_cart", args=[product.pk]), {"quantity": "2"})
-    assert client.post(reverse("checkout:billing"), {"address": address.pk}).status_code == 302
-    assert client.post(reverse("checkout:shipping"), {"address": address.pk}).status_code == 302
-    client.post(reverse("checkout:shipping_method"), {"shipping_method": "flat_rate"})
 
 
 @pytest.fixture
@@ -255,11 +251,12 @@ def test_a_company_billed_in_the_eu_without_a_vat_id_checks_out_with_the_other_m
     buyer = buyer_of(vat_id="DE814523673", country="DE", city="Berlin")
     Customer.objects.filter(pk=buyer.customer.pk).update(vat_id="")
     buyer.customer.refresh_from_db()
+    client.force_login(buyer.user)
     walk_to_payment(client, buyer, paper)
 
-    assert offered_methods(client) == [payment_term.method_identifier]
-    page = client.get(reverse("checkout:payment")).content.decode()
-    assert "offered only to companies with a VAT ID" in page
+    response = client.get(reverse("checkout:payment"))
+    assert offered_methods(response) == [payment_term.method_identifier]
+    assert "offered only to companies with a VAT ID" in response.content.decode()
 
     chosen = client.post(reverse("checkout:payment"), {"method": payment_term.method_identifier})
     assert chosen.url == reverse("checkout:review")
@@ -272,15 +269,15 @@ def test_infinitepay_is_offered_to_a_company_with_a_vat_id(
     client, paper, everywhere, infinitepay, payment_term
 ):
     buyer = buyer_of(vat_id="DE814523673", country="DE", city="Berlin")
+    client.force_login(buyer.user)
     walk_to_payment(client, buyer, paper)
 
-    assert offered_methods(client) == [
+    response = client.get(reverse("checkout:payment"))
+    assert offered_methods(response) == [
         infinitepay.method_identifier,
         payment_term.method_identifier,
     ]
-    assert "offered only to companies with a VAT ID" not in (
-        client.get(reverse("checkout:payment")).content.decode()
-    )
+    assert "offered only to companies with a VAT ID" not in response.content.decode()
 
 
 @pytest.mark.parametrize(
@@ -298,6 +295,7 @@ def test_companies_with_these_vat_ids_are_offered_infinitepay_at_checkout(
     client, paper, everywhere, infinitepay, payment_term, vat_id, country, city
 ):
     buyer = buyer_of(vat_id=vat_id, country=country, city=city)
+    client.force_login(buyer.user)
     walk_to_payment(client, buyer, paper)
 
-    assert infinitepay.method_identifier in offered_methods(client)
+    assert infinitepay.method_identifier in offered_methods(client.get(reverse("checkout:payment")))
