@@ -2,6 +2,7 @@ import os
 
 import pytest
 from django.conf import settings
+from django.contrib.auth.models import Group
 from django.utils import translation
 
 from integrations import registry
@@ -41,6 +42,15 @@ def fast_password_hashing(settings):
 @pytest.fixture
 def staff_user(db):
     return StaffUserFactory()
+
+
+@pytest.fixture
+def ops_client(db, client):
+    """The test client logged in as olga, a member of Payment ops (the migration's group)."""
+    user = StaffUserFactory(username="olga")
+    user.groups.add(Group.objects.get(name="Payment ops"))
+    client.force_login(user)
+    return client
 
 
 @pytest.fixture

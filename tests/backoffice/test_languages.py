@@ -69,17 +69,12 @@ def test_every_back_office_page_offers_the_switcher(admin_client):
 
 
 @pytest.mark.django_db
-def test_a_page_not_open_to_a_role_says_so_in_german(client):
-    from django.contrib.auth.models import Group
+def test_a_page_not_open_to_a_role_says_so_in_german(ops_client):
+    from tests.factories import InfinitePayIntegrationFactory
 
-    from tests.factories import InfinitePayIntegrationFactory, StaffUserFactory
-
-    ops = StaffUserFactory(username="olga")
-    ops.groups.add(Group.objects.get(name="Payment ops"))
     integration = InfinitePayIntegrationFactory()
-    client.force_login(ops)
 
-    answer = client.get(
+    answer = ops_client.get(
         reverse("admin:infinitepay_infinitepayintegration_change", args=[integration.pk]),
         HTTP_ACCEPT_LANGUAGE="de",
     )

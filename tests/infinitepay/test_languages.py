@@ -109,7 +109,7 @@ def test_an_operations_confirmation_reads_in_german(admin_client, failed):
     for words in [
         "Erneut versuchen: 1 Zahlungsgarantie?",
         "InfinitePay prüft den Käufer und reserviert, wenn es zustimmt, den Betrag",
-        "<code>reserveOrder</code>".replace("<code>", "").replace("</code>", ""),
+        "reserveOrder",
         "68,86\xa0€",
         "Ja, erneut versuchen",
         "Nein, zurück",

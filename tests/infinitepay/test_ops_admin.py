@@ -424,14 +424,6 @@ def test_a_bulk_operation_asks_first_naming_each_guarantee(admin_client, place, 
 # --- Permissions and roles ----------------------------------------------------------------
 
 
-@pytest.fixture
-def ops_client(client):
-    user = StaffUserFactory(username="ops-person")
-    user.groups.add(Group.objects.get(name="Payment ops"))
-    client.force_login(user)
-    return client
-
-
 def test_ops_cannot_see_the_credentials(ops_client, infinitepay):
     url = reverse("admin:infinitepay_infinitepayintegration_change", args=[infinitepay.pk])
     assert ops_client.get(url).status_code == 403

@@ -28,7 +28,7 @@ def test_a_kept_check_reads_in_the_language_of_whoever_reads_it(admin_client):
     assert "Last check failed 0\xa0minutes ago: the stored secret cannot be decrypted" in english
 
 
-def test_plain_text_answers_are_kept_as_they_came(admin_client):
+def test_plain_text_answers_are_kept_as_they_came():
     integration = InfinitePayIntegrationFactory(name="IP main")
     services.record_connection_check(
         integration_id=integration.pk, connected=True, detail="connected as api-user."
