@@ -11,8 +11,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.utils.formats import number_format
 from django.utils.translation import gettext
+
+from backoffice.money import format_number
 
 
 @dataclass(frozen=True)
@@ -53,5 +54,5 @@ def _read(value: Any) -> Any:
     if isinstance(value, Phrase):
         return str(value)
     if isinstance(value, int | float) and not isinstance(value, bool):
-        return number_format(value, use_l10n=True, force_grouping=True)
+        return format_number(value)
     return value

@@ -8,10 +8,10 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
-from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from backoffice.money import format_number
 from integrations import registry
 
 from . import selectors
@@ -116,8 +116,7 @@ def set_cart_quantity(*, buyer: Buyer, product_id: int, quantity: int) -> None:
         raise ValidationError(_("A quantity cannot be negative."))
     if quantity > MAX_QUANTITY:
         raise ValidationError(
-            _("A cart line holds at most %(most)s.")
-            % {"most": number_format(MAX_QUANTITY, force_grouping=True)}
+            _("A cart line holds at most %(most)s.") % {"most": format_number(MAX_QUANTITY)}
         )
     if not 1 <= product_id <= MAX_ID:
         return  # no product has such an id, so no line of the cart either
@@ -341,7 +340,7 @@ def _check_amounts(*, totals: Totals, lines: list[PricedLine]) -> None:
                     "This order is too large to be placed: no amount in an order can exceed "
                     "%(largest)s. Lower the quantities or split the order."
                 )
-                % {"largest": number_format(_largest(field), force_grouping=True)},
+                % {"largest": format_number(_largest(field))},
                 step="cart",
             ) from None
 

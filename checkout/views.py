@@ -18,11 +18,11 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from backoffice.money import format_number
 from integrations.registry import InvoiceTerms
 from payment_rules.context import CheckoutContext
 from payment_rules.methods import PaymentMethod
@@ -108,9 +108,9 @@ def add_to_cart(request: BuyerRequest, product_id: int) -> HttpResponse:
                 "the most one line can hold."
             )
             % {
-                "added": number_format(addition.added, force_grouping=True),
+                "added": format_number(addition.added),
                 "product": product.name,
-                "held": number_format(addition.line.quantity, force_grouping=True),
+                "held": format_number(addition.line.quantity),
             },
         )
     else:
@@ -118,7 +118,7 @@ def add_to_cart(request: BuyerRequest, product_id: int) -> HttpResponse:
             request,
             _("Added %(added)s × %(product)s.")
             % {
-                "added": number_format(addition.added, force_grouping=True),
+                "added": format_number(addition.added),
                 "product": product.name,
             },
         )

@@ -26,7 +26,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.debug import sensitive_post_parameters
 
 from backoffice.list_search import LateRowPaginator, search_orders
-from backoffice.money import format_money
+from backoffice.money import format_money, format_number
 from backoffice.read_only_admin import ReadOnlyAdmin
 from checkout.models import as_order_number
 from integrations.admin import IntegrationTypeAdmin
@@ -690,13 +690,13 @@ def state_counts_line() -> list[dict]:
     line = [
         {
             "label": gettext("failed steps"),
-            "number": _number(counts.failed),
+            "number": format_number(counts.failed),
             "query": "failed=yes",
             "alarm": counts.failed > 0,
         },
         {
             "label": gettext("in flight"),
-            "number": _number(counts.under_way),
+            "number": format_number(counts.under_way),
             "query": "under_way=yes",
             "alarm": False,
         },
@@ -704,7 +704,7 @@ def state_counts_line() -> list[dict]:
     line += [
         {
             "label": str(state.label).lower(),
-            "number": _number(number),
+            "number": format_number(number),
             "query": f"state__exact={state.value}",
             "alarm": False,
         }
@@ -712,10 +712,6 @@ def state_counts_line() -> list[dict]:
         if number
     ]
     return line
-
-
-def _number(count: int) -> str:
-    return formats.number_format(count, use_l10n=True, force_grouping=True)
 
 
 def _ids(queryset: QuerySet[Guarantee]) -> list[int]:

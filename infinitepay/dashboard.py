@@ -20,14 +20,14 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
 from django.template.response import TemplateResponse
 from django.urls import reverse
-from django.utils import formats, timezone, translation
+from django.utils import timezone, translation
 from django.utils.http import urlencode
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext, ngettext
 from pygal.etree import etree  # type: ignore[import-untyped]
 from pygal.style import Style  # type: ignore[import-untyped]
 
-from backoffice.money import format_money
+from backoffice.money import format_money, format_number
 from checkout.models import Payment
 
 from . import selectors, wording
@@ -254,7 +254,7 @@ def integration_calls_charts(calls: list[selectors.IntegrationCalls]) -> dict[st
     """The failure rate and the average call time of each integration, a chart each."""
     names = [
         ngettext("%(name)s (%(count)s call)", "%(name)s (%(count)s calls)", row.calls)
-        % {"name": row.integration, "count": _number(row.calls)}
+        % {"name": row.integration, "count": format_number(row.calls)}
         for row in calls
     ]
     failures = _chart(pygal.HorizontalBar, colours=[AMBER])
@@ -346,7 +346,6 @@ def _chart(kind: Any, *, colours: list[str]) -> Any:
         truncate_legend=-1,
         print_zeroes=False,
         no_data_text=gettext("Nothing yet"),
-        value_formatter=_number,
     )
 
 
@@ -368,24 +367,19 @@ def _value_axis(chart: Any, top: float, *, whole: bool = True) -> None:
     step = _round_step(max(float(top), 0) / 5 or 1)
     if whole:
         step = max(step, 1)
-    decimals = max(0, -math.floor(math.log10(step))) if step < 1 else 0
+    decimals = -math.floor(math.log10(step)) if step < 1 else 0
     marks = [0.0]
     while marks[-1] < top or len(marks) < 2:
         marks.append(round(marks[-1] + step, decimals))
     chart.y_labels = marks
     chart.y_labels_major = marks  # each mark written; pygal would skip the "minor" ones
-    chart.value_formatter = lambda value: _number(value, decimals)
+    chart.value_formatter = lambda value: format_number(value, decimals)
 
 
 def _round_step(rough: float) -> float:
     """The smallest of 1, 2 or 5 times a power of ten that is at least `rough`."""
     power = 10 ** math.floor(math.log10(rough))
     return next(factor * power for factor in (1, 2, 5, 10) if factor * power >= rough)
-
-
-def _number(value: float, decimals: int = 0) -> str:
-    """A figure in the language's format: "1,234" or "1.234", "0.5" or "0,5"."""
-    return formats.number_format(value, decimal_pos=decimals, use_l10n=True, force_grouping=True)
 
 
 def _svg(chart: Any) -> SafeString:

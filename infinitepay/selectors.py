@@ -11,10 +11,11 @@ from django.contrib.admin.models import LogEntry
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import Avg, Count, Min, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce, TruncDate, TruncHour
-from django.utils import formats, timezone
+from django.utils import timezone
 from django.utils.timesince import timesince
 from django.utils.translation import gettext, gettext_lazy, ngettext
 
+from backoffice.money import format_number
 from checkout.models import Customer, Order, Payment
 
 from . import wording
@@ -121,7 +122,7 @@ def _health_line(
     if failed:
         problems.append(
             ngettext("%(count)s failed step", "%(count)s failed steps", failed)
-            % {"count": _number(failed)}
+            % {"count": format_number(failed)}
         )
     if recent_errors:
         problems.append(
@@ -130,7 +131,7 @@ def _health_line(
                 "%(count)s errors in the last hour",
                 recent_errors,
             )
-            % {"count": _number(recent_errors)}
+            % {"count": format_number(recent_errors)}
         )
     if last_success is None:
         success = gettext("no successful call yet")
@@ -147,10 +148,6 @@ def _ago(moment: datetime, now: datetime) -> str:
     if now - moment < timedelta(minutes=1):
         return gettext("just now")
     return gettext("%(time)s ago") % {"time": timesince(moment, now, depth=1)}
-
-
-def _number(count: int) -> str:
-    return formats.number_format(count, use_l10n=True, force_grouping=True)
 
 
 # --- A guarantee's timeline ----------------------------------------------------------------

@@ -9,12 +9,12 @@ from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import path
-from django.utils.formats import number_format
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import Country
 
+from backoffice.money import format_number
 from integrations.models import Integration
 
 from . import bounded_engine, expressions, selectors, services
@@ -62,17 +62,13 @@ def expression_help() -> str:
     )
     return format_html(
         text,
-        length=_number(bounded_engine.MAX_LENGTH),
-        steps=_number(bounded_engine.MAX_STEPS),
-        seconds=_number(bounded_engine.MAX_CPU_SECONDS),
-        size=_number(bounded_engine.MAX_SIZE),
+        length=format_number(bounded_engine.MAX_LENGTH),
+        steps=format_number(bounded_engine.MAX_STEPS),
+        seconds=format_number(bounded_engine.MAX_CPU_SECONDS),
+        size=format_number(bounded_engine.MAX_SIZE),
         variables=variables,
         examples=examples,
     )
-
-
-def _number(value: float) -> str:
-    return number_format(value, use_l10n=True, force_grouping=True)
 
 
 class RuleDestinationInline(admin.TabularInline):
