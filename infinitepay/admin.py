@@ -21,7 +21,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import SafeString
 from django.utils.text import Truncator
 from django.utils.timesince import timesince
-from django.utils.translation import gettext, ngettext, pgettext_lazy
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.debug import sensitive_post_parameters
 
@@ -36,6 +36,7 @@ from .forms import DebtorDataForm, InfinitePayIntegrationForm
 from .models import ApiCall, Guarantee, InfinitePayIntegration
 from .operations import (
     CALL_EFFECTS,
+    LABELS,
     Operation,
     OperationReport,
     apply_to_guarantees,
@@ -87,9 +88,6 @@ class InfinitePayIntegrationAdmin(IntegrationTypeAdmin):
 
 # --- Guarantees: the ops back office -------------------------------------------------------
 
-# Every operation calls InfinitePay, so each asks first on a page that names the guarantees,
-# their amounts and what the call does there; Activate asks for the delivery date too, and
-# Correct debtor data for the e-mail and legal form.
 MAX_ORDERS_PER_REASON = 10
 
 
@@ -529,7 +527,7 @@ class GuaranteeAdmin(ReadOnlyAdmin):
     def retry(self, request: HttpRequest, queryset: QuerySet[Guarantee]) -> HttpResponse | None:
         return self.ask_first(request, _ids(queryset), Operation.RETRY, bulk=True)
 
-    @admin.action(description=pgettext_lazy("operation", "Capture"), permissions=["capture"])
+    @admin.action(description=LABELS[Operation.CAPTURE], permissions=["capture"])
     def capture(self, request: HttpRequest, queryset: QuerySet[Guarantee]) -> HttpResponse | None:
         return self.ask_first(request, _ids(queryset), Operation.CAPTURE, bulk=True)
 
@@ -570,16 +568,21 @@ class GuaranteeAdmin(ReadOnlyAdmin):
         and says in plain words what that call does there. Returns None once it has run.
         """
         confirmed = request.method == "POST" and request.POST.get("confirm") == "yes"
+        # Every operation calls InfinitePay, so each asks first; Activate asks for the
+        # delivery date too, and Correct debtor data for the e-mail and legal form.
+        asking = {
+            Operation.ACTIVATE: DeliveryDateForm,
+            Operation.CORRECT_DEBTOR_DATA: CorrectDebtorDataForm,
+        }
+        if confirmed and operation not in asking:
+            self.run_operation(request, guarantee_ids, operation)
+            return None
         guarantees = list(
             Guarantee.objects.filter(pk__in=guarantee_ids).select_related(
                 "payment__order__customer"
             )
         )
         form = None
-        asking = {
-            Operation.ACTIVATE: DeliveryDateForm,
-            Operation.CORRECT_DEBTOR_DATA: CorrectDebtorDataForm,
-        }
         if operation in asking:
             form = asking[operation](request.POST if confirmed else None, guarantees=guarantees)
         if confirmed and (form is None or form.is_valid()):
@@ -601,7 +604,8 @@ class GuaranteeAdmin(ReadOnlyAdmin):
             if call.step is not None:
                 totals[guarantee.payment.currency] += guarantee.payment.amount
         calls = {call.step for _, call in rows if call.step is not None}
-        if any(call.then_cancel for _, call in rows):
+        releases_unknown = any(call.then_cancel for _, call in rows)
+        if releases_unknown:
             calls.add(Step.CANCEL)
         context = {
             **self.admin_site.each_context(request),
@@ -617,7 +621,7 @@ class GuaranteeAdmin(ReadOnlyAdmin):
             "effects": [
                 (STEPS[step].operation.value, CALL_EFFECTS[step]) for step in Step if step in calls
             ],
-            "releases_unknown": any(call.then_cancel for _, call in rows),
+            "releases_unknown": releases_unknown,
             "totals": sorted(totals.items()),
             "form": form,
             "bulk": bulk,

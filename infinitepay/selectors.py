@@ -463,18 +463,15 @@ def open_exposure(*, largest_debtors: int) -> OpenExposure:
     The sums are grouped by ids (integration, company, currency), which needs no join to the
     companies' names; the names of the few shown are read afterwards, one small query each.
     """
-    held: dict[tuple[str, int, int], Decimal] = {}
     rows = (
         Guarantee.objects.filter(state__in=[State.RESERVED, State.CAPTURED])
         .values_list("payment__currency", "integration_id", "payment__order__customer_id")
         .annotate(amount=Sum("payment__amount"))
         .order_by()
     )
-    for currency, integration_id, customer_id, amount in rows:
-        held[(currency, integration_id, customer_id)] = amount
     per_integration: dict[tuple[int, str], Decimal] = defaultdict(Decimal)
     per_customer: dict[tuple[int, str], Decimal] = defaultdict(Decimal)
-    for (currency, integration_id, customer_id), amount in held.items():
+    for currency, integration_id, customer_id, amount in rows:
         per_integration[(integration_id, currency)] += amount
         per_customer[(customer_id, currency)] += amount
     largest = sorted(per_customer.items(), key=lambda item: -item[1])[:largest_debtors]
