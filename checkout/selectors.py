@@ -207,7 +207,7 @@ def describe_payment_status(
     "Guaranteed by InfinitePay · invoice due 31.12.2026".
     `invoice_terms`: the payment's invoice terms, when the caller has read them already.
     """
-    integration_type = registry.get_type(payment.integration.type)
+    integration_type = payment.integration.integration_type
     if not _is_guaranteed(payment):
         return integration_type.describe_status(payment)
     terms = invoice_terms or integration_type.invoice_terms(payment)
@@ -227,19 +227,24 @@ def payment_status_label(payment: Payment) -> str:
 
 
 def invoice_terms(payment: Payment) -> registry.InvoiceTerms | None:
-    """When the buyer's invoice falls due, if the payment's method bills on known terms."""
-    return registry.get_type(payment.integration.type).invoice_terms(payment)
+    """When the buyer's invoice falls due, if the payment's method bills on known terms.
+
+    A declined or canceled payment leaves no invoice to pay: none.
+    """
+    if payment.status in (Payment.Status.DECLINED, Payment.Status.CANCELED):
+        return None
+    return payment.integration.integration_type.invoice_terms(payment)
 
 
 def is_confirming(payment: Payment) -> bool:
     """Whether the payment is being confirmed right now: the order page follows it."""
-    return registry.get_type(payment.integration.type).is_confirming(payment)
+    return payment.integration.integration_type.is_confirming(payment)
 
 
 def _is_guaranteed(payment: Payment) -> bool:
     return (
         payment.status == Payment.Status.PAID_IN_FULL
-        and registry.get_type(payment.integration.type).guarantees_invoice
+        and payment.integration.integration_type.guarantees_invoice
     )
 
 

@@ -341,9 +341,8 @@ def order_detail(request: BuyerRequest, number: str) -> HttpResponse:
     order = _customer_order(request, number)
     current = order.current_payment
     can_pay_again = selectors.can_pay_again(order)
-    # Read once, for the status line and the due date; a declined or canceled payment
-    # leaves no invoice to pay.
-    invoice_terms = selectors.invoice_terms(current) if current and not can_pay_again else None
+    # Read once, for the status line and the due date.
+    invoice_terms = selectors.invoice_terms(current) if current else None
     progress = _payment_progress(current, invoice_terms=invoice_terms)
     return render(
         request,

@@ -171,6 +171,20 @@ def test_with_activation_on_shipping_the_confirmation_gives_the_term_in_days(
     assert b"You receive an invoice when your order ships; it is due 30 days later." in page
 
 
+@pytest.mark.parametrize("status", [Payment.Status.DECLINED, Payment.Status.CANCELED])
+def test_a_payment_declined_by_the_time_the_confirmation_shows_promises_no_invoice(
+    buyer_client, buyer, ready_cart, infinitepay, status
+):
+    order = place(
+        buyer, ready_cart(infinitepay, debtor_email="ap@muster.example", legal_form="gmbh")
+    )
+    Payment.objects.filter(order=order).update(status=status)
+    for url in ["checkout:order_placed", "checkout:order_detail"]:
+        page = buyer_client.get(reverse(url, args=[order.number])).content
+        assert b"You receive an invoice" not in page
+        assert b"invoice due" not in page
+
+
 def test_payment_term_has_no_guarantee_and_no_due_date_to_tell(
     buyer_client, buyer, ready_cart, payment_term
 ):
