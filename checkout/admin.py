@@ -102,6 +102,10 @@ class OrderLineInline(ReadOnlyInline):
         "gross_amount",
     ]
 
+    def get_queryset(self, request: HttpRequest) -> QuerySet[OrderLine]:
+        # Each amount is written in its order's currency: the order comes with its lines.
+        return super().get_queryset(request).select_related("order")
+
     @admin.display(description=_label(OrderLine, "unit_price"))
     def unit_price_amount(self, line: OrderLine) -> str:
         return format_money(line.unit_price, line.order.currency)

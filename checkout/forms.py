@@ -51,10 +51,11 @@ class AddressForm(forms.Form):
         address = self.fields["address"]
         assert isinstance(address, forms.ModelChoiceField)
         address.queryset = addresses
-        # The only address is the one to use: shown chosen, one click to go on.
-        only = list(addresses[:2])
-        if len(only) == 1:
-            self.initial["address"] = only[0].pk
+        if not self.is_bound:
+            # The only address is the one to use: shown chosen, one click to go on.
+            only = list(addresses.values_list("pk", flat=True)[:2])
+            if len(only) == 1:
+                self.initial["address"] = only[0]
 
 
 class ShippingMethodForm(forms.Form):

@@ -88,6 +88,24 @@ def test_the_detail_is_read_only_with_lines_and_addresses(admin_client, place_or
     assert admin_client.get(reverse("admin:checkout_order_add")).status_code == 403
 
 
+def test_the_detail_runs_the_same_queries_for_few_lines_or_many(admin_client, place_orders):
+    (order,) = place_orders(1)
+    url = reverse("admin:checkout_order_change", args=[order.pk])
+
+    def count_queries() -> int:
+        with CaptureQueriesContext(connection) as queries:
+            assert admin_client.get(url).status_code == 200
+        return len(queries)
+
+    count_queries()  # the first request also fills per-process caches (content types)
+    few = count_queries()
+    line = order.lines.first()
+    for _ in range(5):
+        line.pk = None
+        line.save()
+    assert count_queries() == few
+
+
 def test_the_detail_shows_each_payments_data_as_its_method_describes_it(
     admin_client, buyer, infinitepay, ready_cart
 ):
