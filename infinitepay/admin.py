@@ -184,11 +184,10 @@ class UnderWayFilter(admin.SimpleListFilter):
         return [("yes", gettext("Queued or in flight")), ("no", gettext("Nothing under way"))]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Guarantee]) -> QuerySet[Guarantee]:
-        under_way = ~Q(pending_step="") | ~Q(step_in_flight="")
         if self.value() == "yes":
-            return queryset.filter(under_way)
+            return queryset.filter(selectors.UNDER_WAY)
         if self.value() == "no":
-            return queryset.exclude(under_way)
+            return queryset.exclude(selectors.UNDER_WAY)
         return queryset
 
 

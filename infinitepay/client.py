@@ -46,6 +46,8 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 # Celery runs I/O-bound calls on a thread pool; these bound one process's connections.
+# How an unreadable contract's error begins (Check connection words the rest its own way).
+UNREADABLE_PREFIX = "InfinitePay's service description could not be read: "
 DEFAULT_LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=20)
 
 
@@ -116,9 +118,7 @@ class InfinitePayClient:
         except ContractUnreachable as error:
             raise ProviderUnreachable(str(error)) from None
         except ContractUnreadable as error:
-            raise ServiceDescriptionUnreadable(
-                f"InfinitePay's service description could not be read: {error}"
-            ) from None
+            raise ServiceDescriptionUnreadable(f"{UNREADABLE_PREFIX}{error}") from None
 
     @sensitive_variables("secrets", "content")
     def call(self, request: Request) -> Result:

@@ -47,7 +47,12 @@ class InfinitePayType(IntegrationType[InfinitePayIntegration]):
 
     def check_connection(self, integration: InfinitePayIntegration) -> ConnectionCheck:
         """Make one authenticated call; say whether it connected and, in plain words, how."""
-        from .client import ConnectionStatus, InfinitePayClient, check_connection
+        from .client import (
+            UNREADABLE_PREFIX,
+            ConnectionStatus,
+            InfinitePayClient,
+            check_connection,
+        )
 
         # A secret that cannot be decrypted raises UndecryptableSecret, which the admin's
         # check of every type answers (integrations.admin.check_connection_of).
@@ -76,13 +81,13 @@ class InfinitePayType(IntegrationType[InfinitePayIntegration]):
         """The Invoice Due Period from the invoice date: the day of the successful Activate,
         or, before it, the order's day when Activate runs by itself right after the order
         (with ops activating on shipping, the date is known only then)."""
-        from .models import ApiCall, Guarantee
+        from .models import ApiCall
         from .states import Step
 
-        integration = InfinitePayIntegration.objects.get(pk=payment.integration_id)
+        integration = payment.integration.specific()
         activated = (
             ApiCall.objects.filter(
-                guarantee__in=Guarantee.objects.filter(payment_id=payment.pk),
+                guarantee__payment_id=payment.pk,
                 step=Step.ACTIVATE,
                 outcome=ApiCall.Outcome.APPROVED,
             )
@@ -100,13 +105,12 @@ class InfinitePayType(IntegrationType[InfinitePayIntegration]):
 
     def is_confirming(self, payment: Any) -> bool:
         """A step is queued or in flight, and none has failed (ops take over then)."""
-        from django.db.models import Q
-
+        from . import selectors
         from .models import Guarantee
 
         return (
             Guarantee.objects.filter(payment_id=payment.pk, failed_step="")
-            .filter(~Q(pending_step="") | ~Q(step_in_flight=""))
+            .filter(selectors.UNDER_WAY)
             .exists()
         )
 
@@ -125,7 +129,6 @@ CREDENTIALS_REJECTED = gettext_noop(
 UNREADABLE = gettext_noop(
     "%(integration)s: InfinitePay's service description could not be read (%(detail)s)."
 )
-UNREADABLE_PREFIX = "InfinitePay's service description could not be read: "
 UNREACHABLE = gettext_noop("%(integration)s: unreachable (%(detail)s).")
 
 

@@ -57,11 +57,14 @@ class StateCounts:
     failed: int  # guarantees with a failed step, whatever their state
 
 
+# A step of the guarantee is queued or in flight.
+UNDER_WAY = ~Q(pending_step="") | ~Q(step_in_flight="")
+
+
 def guarantee_state_counts() -> StateCounts:
     """Count the guarantees per state in one aggregate query."""
-    under_way = ~Q(pending_step="") | ~Q(step_in_flight="")
     counts = Guarantee.objects.aggregate(
-        under_way=Count("pk", filter=under_way),
+        under_way=Count("pk", filter=UNDER_WAY),
         failed=Count("pk", filter=~Q(failed_step="")),
         **{state.value: Count("pk", filter=Q(state=state)) for state in State},
     )
