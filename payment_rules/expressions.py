@@ -163,7 +163,10 @@ def _compile(text: str) -> rule_engine.Rule | Exception:
     try:
         rule = bounded_engine.BoundedRule(text, context=_CONTEXT)
     except Exception as error:  # whatever the text, saving says why and never errs
-        return error.with_traceback(None)  # the cache keeps no frames alive
+        # The cache keeps no frames alive: neither the error's own nor those of the error
+        # it was raised from (a bad regular expression's re.error).
+        error.__cause__ = error.__context__ = None
+        return error.with_traceback(None)
     result_type = rule.statement.expression.result_type
     if result_type not in (DataType.BOOLEAN, DataType.UNDEFINED):
         return NotACondition(result_type.name.lower())
