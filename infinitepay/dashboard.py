@@ -188,12 +188,8 @@ def failed_groups() -> list[FailedLine]:
 def integrations_health() -> list[dict[str, Any]]:
     """Each InfinitePay integration with its health line, as the integrations list has it."""
     integrations = list(InfinitePayIntegration.objects.order_by("name").values_list("pk", "name"))
-    lines = selectors.integration_health(integration_ids=[pk for pk, _ in integrations])
-    healthy = gettext("OK")  # the line starts with it when nothing is wrong
-    return [
-        {"name": name, "line": lines.get(pk, ""), "ok": lines.get(pk, "").startswith(healthy)}
-        for pk, name in integrations
-    ]
+    health = selectors.integration_health(integration_ids=[pk for pk, _ in integrations])
+    return [{"name": name, "health": health.get(pk)} for pk, name in integrations]
 
 
 # --- Charts --------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy, gettext_noop
 
 from backoffice.phrases import Phrase
-from integrations.registry import ConnectionCheck, IntegrationType, InvoiceTerms
+from integrations.registry import ConnectionCheck, Health, IntegrationType, InvoiceTerms
 from payment_rules.context import CheckoutContext
 
 from .forms import DebtorDataForm
@@ -71,7 +71,7 @@ class InfinitePayType(IntegrationType[InfinitePayIntegration]):
             return ConnectionCheck(False, _said(UNREADABLE, integration, cause))
         return ConnectionCheck(False, _said(UNREACHABLE, integration, check.detail))
 
-    def health(self, integration_ids: list[int]) -> dict[int, str]:
+    def health(self, integration_ids: list[int]) -> dict[int, Health]:
         """One line per integration for the integrations list, in one query for all."""
         from . import selectors
 

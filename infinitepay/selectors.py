@@ -17,6 +17,7 @@ from django.utils.translation import gettext, gettext_lazy, ngettext
 
 from backoffice.money import format_number
 from checkout.models import Customer, Order, Payment
+from integrations.registry import Health
 
 from . import wording
 from .models import ApiCall, Guarantee, GuaranteeEvent, InfinitePayIntegration
@@ -81,8 +82,8 @@ ERROR_FREE = [ApiCall.Outcome.APPROVED, ApiCall.Outcome.DENIED]
 
 def integration_health(
     *, integration_ids: Collection[int], now: datetime | None = None
-) -> dict[int, str]:
-    """One line of health per InfinitePay integration, all of them in one query.
+) -> dict[int, Health]:
+    """The health of each InfinitePay integration, its verdict and its line, in one query.
 
     Errors are calls that got no answer or a faulty one; a business denial is an answer.
     """
@@ -103,7 +104,7 @@ def integration_health(
         .values_list("pk", "credentials_rejected_at", "last_success", "recent_errors", "failed")
     )
     return {
-        pk: _health_line(now, rejected_at, last_success, recent_errors, failed)
+        pk: _health(now, rejected_at, last_success, recent_errors, failed)
         for pk, rejected_at, last_success, recent_errors, failed in rows
     }
 
@@ -112,14 +113,14 @@ def _count(queryset: QuerySet, group_by: str) -> QuerySet:
     return queryset.values(group_by).annotate(n=Count("pk")).values("n")
 
 
-def _health_line(
+def _health(
     now: datetime,
     rejected_at: datetime | None,
     last_success: datetime | None,
     recent_errors: int,
     failed: int,
-) -> str:
-    problems = []
+) -> Health:
+    problems: list[str] = []
     if rejected_at is not None:
         problems.append(gettext("credentials rejected %(ago)s") % {"ago": _ago(rejected_at, now)})
     if failed:
@@ -141,10 +142,10 @@ def _health_line(
     else:
         success = gettext("last successful call %(ago)s") % {"ago": _ago(last_success, now)}
     if problems:
-        health = gettext("Problem: %(problems)s") % {"problems": ", ".join(problems)}
+        verdict = gettext("Problem: %(problems)s") % {"problems": ", ".join(problems)}
     else:
-        health = gettext("OK")
-    return " · ".join([health, success])
+        verdict = gettext("OK")
+    return Health(ok=not problems, line=" · ".join([verdict, success]))
 
 
 def _ago(moment: datetime, now: datetime) -> str:

@@ -93,8 +93,7 @@ class IntegrationAdmin(WarnOfRemovalImpact, admin.ModelAdmin):
         last_check = describe_last_check(integration)
         if not summary and not last_check:
             return "—"
-        # A type's line starts with its verdict: "OK" or "Problem: …", in either language.
-        verdict = "health-ok" if summary.startswith(("OK", gettext("OK"))) else "health-problem"
+        verdict = "health-ok" if getattr(integration, "health_ok", False) else "health-problem"
         line = format_html('<span class="{}">{}</span>', verdict, summary) if summary else ""
         if not last_check:
             return line
@@ -254,10 +253,12 @@ def attach_health(integrations: Iterable[Integration]) -> None:
     for integration in integrations:
         by_type[integration.type].append(integration)
     for type_key, members in by_type.items():
-        lines = registry.get_type(type_key).health([i.pk for i in members])
+        health = registry.get_type(type_key).health([i.pk for i in members])
         for integration in members:
-            # Read by the list's health column; not a field of the model.
-            setattr(integration, "health_summary", lines.get(integration.pk, ""))  # noqa: B010
+            # Read by the list's health column; not fields of the model.
+            ok, line = health.get(integration.pk, (False, ""))
+            setattr(integration, "health_summary", line)  # noqa: B010
+            setattr(integration, "health_ok", ok)  # noqa: B010
 
 
 def attach_form_links(

@@ -43,6 +43,14 @@ class ConnectionCheck(NamedTuple):
     message: Phrase | str
 
 
+class Health(NamedTuple):
+    """An integration's health for the integrations list: its verdict and its line in words
+    ("OK · last successful call just now")."""
+
+    ok: bool
+    line: str
+
+
 @dataclass(frozen=True)
 class InvoiceTerms:
     """How the buyer pays a method's invoice: `days` after the invoice date, due on
@@ -176,8 +184,8 @@ class IntegrationType(ABC, Generic[IntegrationT]):
             ),
         )
 
-    def health(self, integration_ids: list[int]) -> dict[int, str]:
-        """A line per integration for the integrations list, for all listed rows at once."""
+    def health(self, integration_ids: list[int]) -> dict[int, Health]:
+        """The health of each integration for the integrations list, all listed rows at once."""
         return {}
 
 

@@ -558,6 +558,24 @@ def test_the_integrations_list_shows_each_integrations_health(admin_client, infi
     assert lines[healthy.integration_id] == "OK · last successful call just now"
 
 
+@pytest.mark.parametrize("language", ["en", "de"])
+def test_a_healthy_integration_and_a_troubled_one_are_told_apart_in_any_language(
+    admin_client, infinitepay, language
+):
+    GuaranteeFactory(integration=infinitepay, failed_step=Step.CAPTURE)
+    healthy = GuaranteeFactory(state=State.ACTIVATED)
+    ApiCall.objects.create(
+        guarantee=healthy, operation="reserveOrder", step="reserve", attempt=1, outcome="approved"
+    )
+    for url in [reverse("admin:integrations_integration_changelist"), reverse("dashboard")]:
+        page = admin_client.get(url, HTTP_ACCEPT_LANGUAGE=language).content.decode()
+        verdicts = re.findall(r'class="(health-ok|health-problem)">([^<]*)<', page)
+        # The one with a failed step is marked a problem, whatever the language's words.
+        problems = [line for verdict, line in verdicts if verdict == "health-problem"]
+        assert len(problems) == 1 and "1" in problems[0].split("·")[0], (url, verdicts)
+        assert any(verdict == "health-ok" for verdict, _ in verdicts), (url, verdicts)
+
+
 def test_the_integrations_list_reads_health_in_constant_queries(
     admin_client, infinitepay, payment_term, django_assert_max_num_queries
 ):
