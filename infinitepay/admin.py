@@ -35,7 +35,6 @@ from . import selectors, wording
 from .forms import DebtorDataForm, InfinitePayIntegrationForm
 from .models import ApiCall, Guarantee, InfinitePayIntegration
 from .operations import (
-    CALL_EFFECTS,
     LABELS,
     Operation,
     OperationReport,
@@ -618,7 +617,7 @@ class GuaranteeAdmin(ReadOnlyAdmin):
             "rows": rows,
             "guarantees": guarantees,
             "effects": [
-                (STEPS[step].operation.value, CALL_EFFECTS[step]) for step in Step if step in calls
+                (STEPS[step].operation.value, STEPS[step].effect) for step in Step if step in calls
             ],
             "releases_unknown": releases_unknown,
             "totals": sorted(totals.items()),

@@ -100,34 +100,6 @@ LOGGED = {
     Operation.CORRECT_DEBTOR_DATA: gettext_noop("Correct debtor data requested."),
 }
 
-# What each call does at InfinitePay, in plain words, for the confirmation pages.
-CALL_EFFECTS = {
-    Step.RESERVE: gettext_lazy(
-        "InfinitePay checks the buyer and, if it approves, holds the amount against the "
-        "buyer's credit limit."
-    ),
-    Step.CAPTURE: gettext_lazy(
-        "InfinitePay records the invoice amount as owed by the buyer; the buyer's limit stays "
-        "held until activation."
-    ),
-    Step.ACTIVATE: gettext_lazy(
-        "InfinitePay guarantees the invoice from the delivery date given, or denies it (the "
-        "amount then still holds the buyer's limit until it is canceled)."
-    ),
-    Step.CANCEL: gettext_lazy(
-        "InfinitePay releases the buyer's limit by the amount held; the payment becomes "
-        "Canceled and the buyer may pay the order another way."
-    ),
-    Step.APPLY_TRANSACTION: gettext_lazy(
-        "InfinitePay records that the buyer paid the invoice: the guarantee is settled and the "
-        "amount no longer counts against the buyer's limit."
-    ),
-    Step.CHECK_STATUS: gettext_lazy(
-        "InfinitePay only says whether it holds the order; nothing changes there. A Reserve it "
-        "confirms is taken over here."
-    ),
-}
-
 
 @dataclass(frozen=True)
 class PlannedCall:

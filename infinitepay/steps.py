@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy
 
 from . import order_data
@@ -34,6 +35,7 @@ class StepSpec:
     approved: State | None  # where an approval leads (None: check status, which reconciles)
     denied: State | None  # where a business denial leads (None: the step fails)
     permission: str  # the Guarantee permission that lets ops ask for it
+    effect: str | Promise  # what the call does at InfinitePay, in plain words, for ops
 
 
 ANY_STATE = frozenset(State)
@@ -54,6 +56,10 @@ STEPS: dict[Step, StepSpec] = {
             approved=State.RESERVED,
             denied=State.DECLINED,
             permission="retry_guarantee",  # ops only ever ask for it again
+            effect=gettext_lazy(
+                "InfinitePay checks the buyer and, if it approves, holds the amount against the "
+                "buyer's credit limit."
+            ),
         ),
         StepSpec(
             step=Step.CAPTURE,
@@ -64,6 +70,10 @@ STEPS: dict[Step, StepSpec] = {
             approved=State.CAPTURED,
             denied=None,
             permission="capture_guarantee",
+            effect=gettext_lazy(
+                "InfinitePay records the invoice amount as owed by the buyer; the buyer's limit "
+                "stays held until activation."
+            ),
         ),
         StepSpec(
             step=Step.ACTIVATE,
@@ -74,6 +84,10 @@ STEPS: dict[Step, StepSpec] = {
             approved=State.ACTIVATED,
             denied=State.ACTIVATION_DENIED,
             permission="activate_guarantee",
+            effect=gettext_lazy(
+                "InfinitePay guarantees the invoice from the delivery date given, or denies it "
+                "(the amount then still holds the buyer's limit until it is canceled)."
+            ),
         ),
         StepSpec(
             step=Step.CANCEL,
@@ -85,6 +99,10 @@ STEPS: dict[Step, StepSpec] = {
             approved=State.CANCELED,
             denied=None,
             permission="cancel_guarantee",
+            effect=gettext_lazy(
+                "InfinitePay releases the buyer's limit by the amount held; the payment becomes "
+                "Canceled and the buyer may pay the order another way."
+            ),
         ),
         StepSpec(
             step=Step.APPLY_TRANSACTION,
@@ -95,6 +113,10 @@ STEPS: dict[Step, StepSpec] = {
             approved=State.SETTLED,
             denied=None,
             permission="apply_transaction_guarantee",
+            effect=gettext_lazy(
+                "InfinitePay records that the buyer paid the invoice: the guarantee is settled "
+                "and the amount no longer counts against the buyer's limit."
+            ),
         ),
         StepSpec(
             step=Step.CHECK_STATUS,
@@ -105,6 +127,10 @@ STEPS: dict[Step, StepSpec] = {
             approved=None,
             denied=None,
             permission="check_status_guarantee",
+            effect=gettext_lazy(
+                "InfinitePay only says whether it holds the order; nothing changes there. A "
+                "Reserve it confirms is taken over here."
+            ),
         ),
     ]
 }
