@@ -45,6 +45,7 @@ from .operations import (
 from .states import Step
 from .steps import STEPS
 from .templatetags.infinitepay_admin import (
+    call_answer,
     call_outcome_badge,
     failed_badge,
     pretty_xml,
@@ -779,8 +780,7 @@ class ApiCallAdmin(ReadOnlyAdmin):
 
     @admin.display(description=_("Response"), ordering="http_status")
     def answer(self, call: ApiCall) -> SafeString:
-        status = call.provider_status or "—"
-        answer = f"HTTP {call.http_status or '—'} · STATUS {status} · {call.duration_ms} ms"
+        answer = call_answer(call)
         errors = "; ".join([*call.error_codes, *call.error_messages])
         if not errors:
             return format_html("{}", answer)

@@ -89,6 +89,15 @@ NOTHING_HELD = gettext_noop("Not found at InfinitePay")
 
 
 @register.filter
+def call_answer(call: ApiCall) -> str:
+    """What came back, in the wire's own terms: "HTTP 200 · STATUS 1 · 42 ms"."""
+    return (
+        f"HTTP {call.http_status or '—'} · STATUS {call.provider_status or '—'}"
+        f" · {call.duration_ms} ms"
+    )
+
+
+@register.filter
 def pretty_xml(xml: str) -> str:
     """`{{ call.request_xml|pretty_xml }}`: stored XML indented, one element a line.
 
