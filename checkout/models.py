@@ -11,13 +11,13 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
-from django_countries import countries
 from django_countries.fields import CountryField
 
 from backoffice.money import format_money
 from payment_rules import context
 
 from . import vat
+from .places import country_name
 from .pricing import PricedLine, Totals, VatAmount, format_percent
 from .validators import validate_currency, validate_xml_text
 
@@ -69,8 +69,10 @@ class Customer(models.Model):
                 self.vat_id = vat.normalize_vat_id(self.vat_id)
             except ValidationError as error:
                 raise ValidationError({"vat_id": error}) from None
-        if self.pk is None:
-            return  # its addresses are checked with it (`CustomerAddress.clean`)
+        if self.pk is None or self.vat_id:
+            # Its addresses are checked with it (`CustomerAddress.clean`); with a VAT ID,
+            # every billing address is fine.
+            return
         for address in self.addresses.filter(is_billing=True):
             try:
                 check_billing_vat_id(customer=self, country=address.country.code)
@@ -91,7 +93,7 @@ def check_billing_vat_id(*, customer: Customer, country: str) -> None:
         raise ValidationError(
             _("A billing address in the EU (%(country)s) needs the customer's VAT ID."),
             code="vat_id_required",
-            params={"country": countries.name(country)},
+            params={"country": country_name(country)},
         )
 
 
