@@ -148,7 +148,12 @@ def customer_orders(*, buyer: Buyer) -> QuerySet[Order]:
 
 def customer_order(*, buyer: Buyer, number: str) -> Order | None:
     """One order of the buyer's company; another company's order does not exist for them."""
-    return customer_orders(buyer=buyer).filter(number=number).first()
+    try:
+        order = customer_orders(buyer=buyer).get(number=number)
+    except Order.DoesNotExist:
+        return None
+    order.customer = buyer.customer  # the buyer's company, read with the buyer
+    return order
 
 
 def order_context(order: Order) -> context.CheckoutContext:

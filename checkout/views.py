@@ -13,7 +13,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError
-from django.db.models import QuerySet
+from django.db.models import QuerySet, prefetch_related_objects
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -262,7 +262,6 @@ def review(request: BuyerRequest) -> HttpResponse:
         {
             "lines": [line.priced() for line in lines],
             "totals": totals,
-            "currency": selectors.cart_currency(lines),
             "method": method,
             "method_data": selectors.describe_method_data(
                 method=method.identifier, method_data=cart.method_data
@@ -339,6 +338,8 @@ def order_list(request: BuyerRequest) -> HttpResponse:
 @buyer_required
 def order_detail(request: BuyerRequest, number: str) -> HttpResponse:
     order = _customer_order(request, number)
+    # The page lists the lines, and paying again reads them for the rules: read once.
+    prefetch_related_objects([order], "lines")
     current = order.current_payment
     can_pay_again = selectors.can_pay_again(order)
     # Read once, for the status line and the due date.
@@ -515,6 +516,7 @@ def _render_step(
             "steps": steps,
             "cart": cart,
             "lines": lines,
+            "currency": selectors.cart_currency(lines),
             "buyer": request.buyer,
             **extra,
         },
